@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+// Baton: prefill/decode disaggregated LLM serving in Swift. The import graph is the architecture
+// (see ../shared/DESIGN.md, "Code layout").
+import PackageDescription
+
+/// Kernels are the only code built with `-Ounchecked` and the host's vector ISA: without a
+/// target CPU, x86_64 Swift emits no FMA/AVX and `addProduct` falls back to scalar `fmaf`.
+let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"])]
+
+let package = Package(
+    name: "Baton",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "baton", targets: ["baton"]),
+        .library(name: "BatonModel", targets: ["BatonModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        .target(name: "BatonKernels", swiftSettings: kernelFlags),
+        .target(name: "BatonModel", dependencies: ["BatonKernels"]),
+        .target(name: "BatonTesting", dependencies: ["BatonModel"]),
+        .executableTarget(
+            name: "baton",
+            dependencies: [
+                "BatonModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(name: "BatonKernelsTests", dependencies: ["BatonKernels", "BatonTesting"]),
+        .testTarget(
+            name: "BatonModelTests",
+            dependencies: ["BatonModel", "BatonTesting"],
+            exclude: ["Fixtures"]
+        ),
+    ]
+)

@@ -1,0 +1,159 @@
+// GPT-2 byte-level BPE from GGUF metadata (`tokenizer.ggml.*`): vocabulary, merge ranks, token
+// types; special tokens found in text; encode and decode.
+
+/// What can go wrong building a tokenizer from a model file.
+public enum TokenizerError: Error, CustomStringConvertible, Equatable {
+    case missing(String)
+    case unsupportedModel(String)
+    case unsupportedPreTokenizer(String)
+    case badMerge(index: Int, text: String)
+
+    public var description: String {
+        switch self {
+        case .missing(let key): "model file has no tokenizer metadata '\(key)'"
+        case .unsupportedModel(let m): "tokenizer model '\(m)' is not supported (supported: gpt2 byte-level BPE)"
+        case .unsupportedPreTokenizer(let p): "pre-tokenizer '\(p)' is not supported (supported: smollm, gpt2)"
+        case .badMerge(let i, let t): "tokenizer merge #\(i) '\(t)' is not two tokens separated by a space"
+        }
+    }
+}
+
+/// llama.cpp's token types (`tokenizer.ggml.token_type`).
+public enum TokenType: Int32, Sendable {
+    case normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
+}
+
+/// A byte-level BPE tokenizer. Immutable and thread-safe; encodes a few MB/s.
+public final class Tokenizer: Sendable {
+    public let tokens: [String]
+    public let tokenTypes: [TokenType]
+    public let bosTokenId: Int32?
+    public let eosTokenId: Int32?
+    public let addBOS: Bool
+    /// Texts of control and user-defined tokens, longest first (llama.cpp's partition order).
+    let specials: [(text: String, id: Int32, control: Bool)]
+    /// Symbol id of a token text (vocab ids first; texts only in merges get ids ≥ vocab size).
+    let symbolIds: [String: Int32]
+    /// (left, right) symbol ids → (rank, merged symbol id).
+    let merges: [UInt64: (rank: Int32, result: Int32)]
+    /// The symbol id of each byte's alphabet character.
+    let byteSymbols: [Int32]
+    /// Vocabulary id of each symbol, or -1 when a symbol is only a merge intermediate.
+    let symbolToToken: [Int32]
+    /// Token ids of the symbols' bytes, for symbols not in the vocabulary.
+    let symbolTexts: [String]
+
+    public var vocabularySize: Int { tokens.count }
+
+    public convenience init(gguf: GGUFFile) throws(TokenizerError) {
+        let m = gguf.metadata
+        let model = m["tokenizer.ggml.model"]?.stringValue ?? ""
+        guard model == "gpt2" else { throw .unsupportedModel(model) }
+        let pre = m["tokenizer.ggml.pre"]?.stringValue ?? "gpt2"
+        guard ["smollm", "gpt2", "default"].contains(pre) else { throw .unsupportedPreTokenizer(pre) }
+        guard let tokenValues = m["tokenizer.ggml.tokens"]?.arrayValue else { throw .missing("tokenizer.ggml.tokens") }
+        guard let mergeValues = m["tokenizer.ggml.merges"]?.arrayValue else { throw .missing("tokenizer.ggml.merges") }
+        let tokens = tokenValues.map { $0.stringValue ?? "" }
+        let types = (m["tokenizer.ggml.token_type"]?.arrayValue ?? []).map { TokenType(rawValue: Int32($0.intValue ?? 1)) ?? .normal }
+        func tokenId(_ key: String) -> Int32? {
+            guard let v = m[key]?.intValue, v >= 0, v < tokens.count else { return nil }
+            return Int32(v)
+        }
+        try self.init(
+            tokens: tokens, types: types.count == tokens.count ? types : Array(repeating: .normal, count: tokens.count),
+            merges: mergeValues.map { $0.stringValue ?? "" },
+            bos: tokenId("tokenizer.ggml.bos_token_id"), eos: tokenId("tokenizer.ggml.eos_token_id"),
+            addBOS: m["tokenizer.ggml.add_bos_token"]?.boolValue ?? false)
+    }
+
+    public init(tokens: [String], types: [TokenType], merges mergeTexts: [String], bos: Int32?, eos: Int32?, addBOS: Bool) throws(TokenizerError) {
+        self.tokens = tokens
+        tokenTypes = types
+        bosTokenId = bos
+        eosTokenId = eos
+        self.addBOS = addBOS
+        var ids: [String: Int32] = [:]
+        ids.reserveCapacity(tokens.count)
+        var texts = tokens
+        var toToken: [Int32] = []
+        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
+        toToken = (0..<tokens.count).map { Int32($0) }
+        func symbol(_ text: String) -> Int32 {
+            if let id = ids[text] { return id }
+            let id = Int32(texts.count)
+            ids[text] = id
+            texts.append(text)
+            toToken.append(-1)
+            return id
+        }
+        var merges: [UInt64: (rank: Int32, result: Int32)] = [:]
+        merges.reserveCapacity(mergeTexts.count)
+        for (rank, text) in mergeTexts.enumerated() {
+            let parts = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw .badMerge(index: rank, text: text) }
+            let left = symbol(String(parts[0])), right = symbol(String(parts[1]))
+            let result = symbol(String(parts[0]) + String(parts[1]))
+            let key = UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
+            if merges[key] == nil { merges[key] = (Int32(rank), result) }
+        }
+        byteSymbols = (0..<256).map { symbol(String(ByteLevel.byteToScalar[$0])) }
+        symbolIds = ids
+        symbolTexts = texts
+        symbolToToken = toToken
+        self.merges = merges
+        var specials: [(text: String, id: Int32, control: Bool)] = []
+        for (i, t) in tokens.enumerated() where !t.isEmpty {
+            let type = types[i]
+            if type == .control || type == .userDefined || type == .unknown {
+                specials.append((t, Int32(i), type != .userDefined))
+            }
+        }
+        specials.sort { $0.text.utf8.count > $1.text.utf8.count }
+        self.specials = specials
+    }
+
+    /// Token ids of `text`. With `parseSpecial`, control tokens written in the text
+    /// (`<|im_start|>`) become their ids; user-defined tokens always do, as in llama.cpp.
+    public func encode(_ text: String, addSpecial: Bool = false, parseSpecial: Bool = false) -> [Int32] {
+        var out: [Int32] = []
+        if addSpecial, addBOS, let bos = bosTokenId { out.append(bos) }
+        for fragment in partition(text, parseSpecial: parseSpecial) {
+            switch fragment {
+            case .special(let id): out.append(id)
+            case .text(let s): encodeOrdinary(s, into: &out)
+            }
+        }
+        return out
+    }
+
+    enum Fragment { case text(Substring), special(Int32) }
+
+    /// Splits text around special tokens, longest special first.
+    func partition(_ text: String, parseSpecial: Bool) -> [Fragment] {
+        var fragments: [Fragment] = [.text(text[...])]
+        for special in specials where parseSpecial || !special.control {
+            var next: [Fragment] = []
+            for fragment in fragments {
+                guard case .text(var rest) = fragment else { next.append(fragment); continue }
+                while let r = rest.firstRange(of: special.text) {
+                    if r.lowerBound > rest.startIndex { next.append(.text(rest[rest.startIndex..<r.lowerBound])) }
+                    next.append(.special(special.id))
+                    rest = rest[r.upperBound...]
+                }
+                if !rest.isEmpty { next.append(.text(rest)) }
+            }
+            fragments = next
+        }
+        return fragments
+    }
+
+    private func encodeOrdinary(_ text: Substring, into out: inout [Int32]) {
+        let scalars = Array(text.unicodeScalars)
+        var utf8: [UInt8] = []
+        for piece in PreTokenizer.split(scalars) {
+            utf8.removeAll(keepingCapacity: true)
+            for s in scalars[piece] { UTF8.encode(s) { utf8.append($0) } }
+            bpe(utf8, into: &out)
+        }
+    }
+}

@@ -1,0 +1,99 @@
+// `baton generate`: one prompt through the engine in-process, streaming text to stdout and a
+// last stderr line of timings.
+
+import ArgumentParser
+import BatonModel
+import Foundation
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Generate text for one prompt in-process.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "The prompt.") var prompt: String
+    @Flag(help: "Wrap the prompt in the model's chat template as a user message.") var chat = false
+    @Option(help: "System message (with --chat).") var system: String?
+    @Option(help: "Tokens to generate at most.") var maxTokens: Int = 128
+    @Option(help: "0 is greedy.") var temperature: Float = 0
+    @Option(help: "Nucleus sampling mass.") var topP: Float = 1
+    @Option(help: "Keep the k most likely tokens (0: off).") var topK: Int = 0
+    @Option(help: "Drop tokens below min-p × the best probability.") var minP: Float = 0
+    @Option(help: "Repetition penalty (1: off).") var repetitionPenalty: Float = 1
+    @Option(help: "Presence penalty.") var presencePenalty: Float = 0
+    @Option(help: "Frequency penalty.") var frequencyPenalty: Float = 0
+    @Option(help: "Random seed.") var seed: UInt64?
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Context length (default: the model's).") var contextLength: Int?
+
+    func validate() throws {
+        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+        guard (0...2).contains(temperature) else { throw ValidationError("--temperature must be in [0, 2]") }
+        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+        guard (0...1).contains(minP) else { throw ValidationError("--min-p must be in [0, 1]") }
+        guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0") }
+        guard repetitionPenalty > 0 else { throw ValidationError("--repetition-penalty must be > 0") }
+        if let threads { guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") } }
+        if system != nil, !chat { throw ValidationError("--system needs --chat") }
+    }
+
+    func run() throws {
+        let path = try modelOptions.resolvedPath()
+        let file = try GGUFFile(path: path)
+        let config = try LlamaConfiguration(gguf: file)
+        let weights = try LlamaWeights(file: file, config: config)
+        let tokenizer = try Tokenizer(gguf: file)
+        let context = min(contextLength ?? 2048, config.contextLength)
+        let model = LlamaModel(
+            weights: weights, maxBatchTokens: 512, maxContext: context,
+            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+
+        let ids: [Int32]
+        if chat {
+            let template = try ChatTemplate(gguf: file)
+            var messages: [ChatMessage] = []
+            if let system { messages.append(ChatMessage(role: "system", content: system)) }
+            messages.append(ChatMessage(role: "user", content: prompt))
+            ids = tokenizer.encode(template.render(messages), addSpecial: true, parseSpecial: true)
+        } else {
+            ids = tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
+        }
+        guard ids.count + maxTokens <= context else {
+            throw ValidationError("prompt (\(ids.count) tokens) + --max-tokens (\(maxTokens)) exceeds the context length \(context)")
+        }
+
+        let generator = TextGenerator(model: model, tokenizer: tokenizer)
+        let sampling = SamplingParameters(
+            temperature: temperature, topK: topK, topP: topP, minP: minP,
+            repetitionPenalty: repetitionPenalty, presencePenalty: presencePenalty,
+            frequencyPenalty: frequencyPenalty, seed: seed)
+        var decoder = IncrementalDecoder()
+        let (stats, _) = try generator.generate(prompt: ids, maxTokens: maxTokens, sampling: sampling) { token in
+            let text = decoder.append(token, tokenizer: tokenizer)
+            if !text.isEmpty {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+            return true
+        }
+        let rest = decoder.flush()
+        FileHandle.standardOutput.write(Data((rest + "\n").utf8))
+        let line = String(
+            format: "prompt_tokens=%d prefill_tok_s=%.2f generated_tokens=%d decode_tok_s=%.2f\n",
+            stats.promptTokens, stats.prefillTokensPerSecond, stats.generatedTokens, stats.decodeTokensPerSecond)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}
+
+struct Tokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the token ids of a text as a JSON array.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Flag(help: "Recognise special tokens written in the text (<|im_start|>).") var special = false
+    @Argument(help: "The text.") var text: String
+
+    func run() throws {
+        let file = try GGUFFile(path: try modelOptions.resolvedPath())
+        let tokenizer = try Tokenizer(gguf: file)
+        let ids = tokenizer.encode(text, addSpecial: false, parseSpecial: special)
+        let data = try JSONEncoder().encode(ids)
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
