@@ -3,13 +3,14 @@
 // cache is the case of one block per sequence).
 //
 //   q          (tokens, heads, headDim)        f32, RoPE applied
-//   kCache     (slots, kvHeads, headDim)       f32, one layer
-//   vCache     (slots, kvHeads, headDim)       f32, one layer
+//   kCache     (slots, kvHeads, headDim)       f16, one layer
+//   vCache     (slots, kvHeads, headDim)       f16, one layer
 //   out        (tokens, heads, headDim)        f32
-//   scratch    (threads, group, maxContext)    f32 scores
+//   scratch    (threads, group, maxContext + headDim) f32 scores and the rounded query
 //
 // Grouped-query attention: `heads / kvHeads` query heads share one KV head, so each K and V row
-// is loaded once for the whole group.
+// is loaded once for the whole group. As in ggml's attention over an f16 cache, q is rounded to
+// f16 for q·k and the softmax weights are rounded to f16 for Σ p·v (products summed in f32).
 
 /// Where each token of a batch sits: its sequence and position, and each sequence's blocks.
 public struct AttentionLayout: @unchecked Sendable {
@@ -41,10 +42,14 @@ public struct AttentionLayout: @unchecked Sendable {
     }
 }
 
-/// Attention for `tokens` tokens of one layer; `scratch` holds `threads · group · maxContext`
-/// floats.
+/// Floats of scratch `attention` needs.
+public func attentionScratchCount(threads: Int, group: Int, headDim: Int, maxContext: Int) -> Int {
+    threads * group * (maxContext + headDim)
+}
+
+/// Attention for `tokens` tokens of one layer.
 public func attention(
-    q: UnsafePointer<Float>, kCache: UnsafePointer<Float>, vCache: UnsafePointer<Float>,
+    q: UnsafePointer<Float>, kCache: UnsafePointer<Float16>, vCache: UnsafePointer<Float16>,
     out: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, kvHeads: Int, headDim: Int,
     layout: AttentionLayout, scratch: UnsafeMutablePointer<Float>, maxContext: Int, pool: ThreadPool
 ) {
@@ -54,21 +59,27 @@ public func attention(
     let scale = 1 / Float(headDim).squareRoot()
     let items = tokens * kvHeads
     pool.run { t, threads in
-        let scores = scratch + t * group * maxContext
+        let scores = scratch + t * group * (maxContext + headDim)
+        let qRounded = scores + group * maxContext   // (group, headDim)
         for item in ThreadPool.range(of: items, part: t, parts: threads) {
             let token = item / kvHeads, g = item % kvHeads
             let sequence = Int(layout.sequences[token])
             let length = Int(layout.positions[token]) + 1
             let qBase = q + token * qDim + g * group * headDim
+            for i in 0..<(group * headDim) { qRounded[i] = Float(Float16(qBase[i])) }
             // scores[h][p] = q_h · k_p · scale
             for p in 0..<length {
                 let slot = layout.slot(sequence: sequence, position: p)
                 let k = kCache + slot * kvDim + g * headDim
                 for h in 0..<group {
-                    scores[h * maxContext + p] = dotF32(qBase + h * headDim, k, headDim) * scale
+                    scores[h * maxContext + p] = dotF16(qRounded + h * headDim, k, headDim) * scale
                 }
             }
-            for h in 0..<group { softmax(scores + h * maxContext, count: length) }
+            for h in 0..<group {
+                let row = scores + h * maxContext
+                softmax(row, count: length)
+                for p in 0..<length { row[p] = Float(Float16(row[p])) }
+            }
             // out_h = Σ_p scores[h][p] · v_p
             let oBase = out + token * qDim + g * group * headDim
             oBase.update(repeating: 0, count: group * headDim)
@@ -81,7 +92,7 @@ public func attention(
                     var c = 0
                     while c < headDim {
                         var acc = loadVector(o + c)
-                        acc.addProduct(loadVector(v + c), weight)
+                        acc.addProduct(loadHalfVector(v + c), weight)
                         storeVector(acc, o + c)
                         c += 16
                     }
@@ -89,4 +100,21 @@ public func attention(
             }
         }
     }
+}
+
+/// Σ a[i]·b[i] for f32 `a` and f16 `b` (`count` a multiple of 16).
+@inline(__always)
+func dotF16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float16>, _ count: Int) -> Float {
+    var acc = SIMD16<Float>()
+    var i = 0
+    while i < count {
+        acc.addProduct(loadVector(a + i), loadHalfVector(b + i))
+        i += 16
+    }
+    return acc.sum()
+}
+
+@inline(__always)
+func loadHalfVector(_ p: UnsafePointer<Float16>) -> SIMD16<Float> {
+    halfFloats(UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float16>.self))
 }

@@ -48,14 +48,16 @@ public func ropeNormal(
     }
 }
 
-/// Fills `cosSin` (headDim/2 pairs) for `position`; `invFreq` holds base^(-2i/headDim).
+/// Fills `cosSin` (headDim/2 pairs) for `position`: θᵢ = pos · thetaScaleⁱ, computed as ggml
+/// does, by multiplying θ by the scale pair after pair (thetaScale = base^(-2/headDim)).
 public func ropeAngles(
-    position: Int, invFreq: UnsafePointer<Float>, headDim: Int, cosSin: UnsafeMutablePointer<Float>
+    position: Int, thetaScale: Float, headDim: Int, cosSin: UnsafeMutablePointer<Float>
 ) {
+    var theta = Float(position)
     for i in 0..<(headDim / 2) {
-        let theta = Float(position) * invFreq[i]
         cosSin[2 * i] = cosf(theta)
         cosSin[2 * i + 1] = sinf(theta)
+        theta *= thetaScale
     }
 }
 

@@ -1,15 +1,14 @@
 // The decode path of the matmul: y[r] = W[r] · x for the rows `rows`, weights dequantised in
-// registers straight from the file's blocks.
+// registers straight from the file's blocks, x prepared (Activations.swift).
 //
-// For Q4_x, Σ (q·d + m)·x = d·Σ q·x + m·Σ x, so each block costs two nibble-to-float
-// conversions and three FMAs; the m·Σx term uses x's per-block sums, computed once per call.
+// For Q4_1, Σ (q·d + m)·x' = d·Σ q·x' + m·s with s Q8_1's per-block sum (stored after the k
+// values of the prepared row), as ggml's Q4_1×Q8_1 dot product computes it.
 
-/// y[r] (+)= W[r] · x for r in `rows`; x has `w.cols` values.
+/// y[r] (+)= W[r] · x for r in `rows`; x is a prepared row of `k` values (plus Q8_1 sums).
 public func gemv(
-    _ x: UnsafePointer<Float>, _ w: WeightMatrix, _ y: UnsafeMutablePointer<Float>,
+    _ x: UnsafePointer<Float>, k: Int, _ w: WeightMatrix, _ y: UnsafeMutablePointer<Float>,
     rows: Range<Int>, accumulate: Bool
 ) {
-    let k = w.cols
     switch w.type {
     case .q4_1:
         for r in rows {
@@ -55,7 +54,7 @@ public func gemv(
 @inline(__always)
 func dotQ4_1(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ k: Int) -> Float {
     var acc = SIMD16<Float>()
-    var mAcc = SIMD16<Float>()
+    var mAcc: Float = 0
     var b = 0
     var p = row
     var xp = x
@@ -67,12 +66,12 @@ func dotQ4_1(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ k: Int) -> Fl
         var t = nibbleFloats(q & 0x0F) * x0
         t.addProduct(nibbleFloats(q &>> 4), x1)
         acc.addProduct(t, SIMD16(repeating: d))
-        mAcc.addProduct(x0 + x1, SIMD16(repeating: m))
+        mAcc += m * x[k + b / 32]
         p += 20
         xp += 32
         b += 32
     }
-    return acc.sum() + mAcc.sum()
+    return acc.sum() + mAcc
 }
 
 @inline(__always)

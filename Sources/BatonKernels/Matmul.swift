@@ -1,18 +1,18 @@
 // y = x · Wᵀ for a batch of activation rows against a (quantised) weight matrix.
 //
-//   x    (m, k)  f32 activations, row-major
-//   W    (n, k)  weights in their file format, one output per row
-//   out  (m, n)  f32, written or accumulated into (`accumulate`: out += x · Wᵀ, the residual add)
+//   x    (m, rowStride)  prepared activations (see Activations.swift)
+//   W    (n, k)          weights in their file format, one output per row
+//   out  (m, n)          f32, written or accumulated into (`accumulate`: the residual add)
 //
-// One row (decode) takes the GEMV path: weights are read once, dequantised in registers and
-// FMA'd with x. Several rows (prefill, batched decode) take the GEMM path: each thread
-// dequantises a panel of 4 weight rows to f32 in its scratch (in L1), then runs a 4×4 register
-// tile (4 tokens × 4 outputs, 16 SIMD16 accumulators) over a chunk of tokens that stays in L2.
-// Threads split the output rows; they share x read-only.
+// Up to 3 rows (decode) take the GEMV path: weights are read once, dequantised in registers and
+// FMA'd with x. More rows (prefill, batched decode) take the GEMM path: each thread dequantises
+// a panel of 4 weight rows to f32 in its scratch (in L1), then runs a 4×4 register tile (4
+// tokens × 4 outputs, 16 SIMD16 accumulators) over a chunk of tokens that stays in L2. Threads
+// split the output rows and share x read-only.
 
-/// Per-thread scratch the matmul needs: a dequantised weight panel and x's block sums.
+/// Per-thread scratch for dequantised weight panels.
 public struct MatmulScratch: ~Copyable {
-    /// (threads, panelRows, maxK) f32 panel per thread.
+    /// (threads, panelRows, stride(maxK)) f32.
     let panels: UnsafeMutablePointer<Float>
     let panelStride: Int
     public let maxK: Int
@@ -21,40 +21,40 @@ public struct MatmulScratch: ~Copyable {
     public init(maxK: Int, threads: Int) {
         self.maxK = maxK
         self.threads = threads
-        panelStride = panelRows * maxK + 16
+        panelStride = panelRows * preparedStride(cols: maxK, format: .q8_1) + 16
         panels = .allocate(capacity: panelStride * threads)
         panels.initialize(repeating: 0, count: panelStride * threads)
     }
 
     deinit { panels.deallocate() }
-
-    func panel(_ thread: Int) -> UnsafeMutablePointer<Float> { panels + thread * panelStride }
 }
 
 /// Weight rows per GEMM panel (the tile's width in outputs).
 let panelRows = 4
 /// Tokens per L2-resident chunk of x in the GEMM.
 let tokenChunk = 64
-/// Below this many rows of x the GEMV path is faster than dequantising panels.
+/// From this many rows of x on, dequantising panels beats the GEMV.
 let gemmMinRows = 4
 
-/// out (m, n) = x (m, k) · Wᵀ, or out += … when `accumulate`.
+/// out (m, n) = x (m, k) · Wᵀ, or out += … when `accumulate`. `x` must be prepared for `w.type`.
 public func matmul(
-    _ x: UnsafePointer<Float>, _ w: WeightMatrix, _ out: UnsafeMutablePointer<Float>,
-    rows m: Int, accumulate: Bool = false, scratch: borrowing MatmulScratch, pool: ThreadPool
+    _ x: ActivationBuffer, _ w: WeightMatrix, _ out: UnsafeMutablePointer<Float>,
+    accumulate: Bool = false, scratch: borrowing MatmulScratch, pool: ThreadPool
 ) {
+    precondition(x.cols == w.cols && x.format == w.type.activationFormat, "activations not prepared for this weight")
     precondition(w.cols <= scratch.maxK && pool.threadCount <= scratch.threads)
-    let n = w.rows, k = w.cols
+    let m = x.rows, n = w.rows, k = w.cols, stride = x.rowStride
     if m < gemmMinRows {
         pool.run { t, threads in
             let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
             for r in 0..<m {
-                gemv(x + r * k, w, out + r * n, rows: mine, accumulate: accumulate)
+                gemv(x.row(r), k: k, w, out + r * n, rows: mine, accumulate: accumulate)
             }
         }
         return
     }
     let scratchPanels = scratch.panels, panelStride = scratch.panelStride
+    let xBase = x.row(0)
     pool.run { t, threads in
         let panel = scratchPanels + t * panelStride
         let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: panelRows)
@@ -64,21 +64,21 @@ public func matmul(
             var j = mine.lowerBound
             while j < mine.upperBound {
                 let width = min(panelRows, mine.upperBound - j)
-                for r in 0..<width { dequantizeRow(w.type, w.row(j + r), panel + r * k, count: k) }
+                for r in 0..<width { dequantizePanelRow(w.type, w.row(j + r), panel + r * stride, cols: k, stride: stride) }
                 if width == panelRows {
                     var i = t0
                     while i + 4 <= t1 {
-                        tile4x4(x + i * k, panel, k: k, out + i * n + j, ldo: n, accumulate: accumulate)
+                        tile4x4(xBase + i * stride, panel, k: stride, out + i * n + j, ldo: n, accumulate: accumulate)
                         i += 4
                     }
                     while i < t1 {
-                        tile1x4(x + i * k, panel, k: k, out + i * n + j, accumulate: accumulate)
+                        tile1x4(xBase + i * stride, panel, k: stride, out + i * n + j, accumulate: accumulate)
                         i += 1
                     }
                 } else {
                     for i in t0..<t1 {
                         for r in 0..<width {
-                            let v = dotF32(x + i * k, panel + r * k, k)
+                            let v = dotF32(xBase + i * stride, panel + r * stride, stride)
                             if accumulate { out[i * n + j + r] += v } else { out[i * n + j + r] = v }
                         }
                     }
@@ -87,6 +87,26 @@ public func matmul(
             }
             t0 = t1
         }
+    }
+}
+
+/// A weight row in the prepared layout: values without Q4_1's minimum, then the per-block
+/// minimums (Q4_1 only), then zeros to `stride`.
+@inline(__always)
+func dequantizePanelRow(_ type: QuantType, _ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, cols k: Int, stride: Int) {
+    if type == .q4_1 {
+        for b in 0..<(k / 32) {
+            let p = src + b * 20
+            let d = halfToFloat(p, 0)
+            let q = p.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
+            storeVector(nibbleFloats(q & 0x0F) * d, dst + b * 32)
+            storeVector(nibbleFloats(q &>> 4) * d, dst + b * 32 + 16)
+            dst[k + b] = halfToFloat(p, 2)
+        }
+        for i in (k + k / 32)..<stride { dst[i] = 0 }
+    } else {
+        dequantizeRow(type, src, dst, count: k)
+        for i in k..<stride { dst[i] = 0 }
     }
 }
 
@@ -117,14 +137,10 @@ func tile4x4(
         c30.addProduct(a, b0); c31.addProduct(a, b1); c32.addProduct(a, b2); c33.addProduct(a, b3)
         c += 16
     }
-    let r0 = SIMD4<Float>(c00.sum(), c01.sum(), c02.sum(), c03.sum())
-    let r1 = SIMD4<Float>(c10.sum(), c11.sum(), c12.sum(), c13.sum())
-    let r2 = SIMD4<Float>(c20.sum(), c21.sum(), c22.sum(), c23.sum())
-    let r3 = SIMD4<Float>(c30.sum(), c31.sum(), c32.sum(), c33.sum())
-    store4(r0, out, accumulate)
-    store4(r1, out + ldo, accumulate)
-    store4(r2, out + 2 * ldo, accumulate)
-    store4(r3, out + 3 * ldo, accumulate)
+    store4(SIMD4(c00.sum(), c01.sum(), c02.sum(), c03.sum()), out, accumulate)
+    store4(SIMD4(c10.sum(), c11.sum(), c12.sum(), c13.sum()), out + ldo, accumulate)
+    store4(SIMD4(c20.sum(), c21.sum(), c22.sum(), c23.sum()), out + 2 * ldo, accumulate)
+    store4(SIMD4(c30.sum(), c31.sum(), c32.sum(), c33.sum()), out + 3 * ldo, accumulate)
 }
 
 @inline(__always)
@@ -142,7 +158,7 @@ func tile1x4(
         c3.addProduct(a, loadVector(w + 3 * k + c))
         c += 16
     }
-    store4(SIMD4<Float>(c0.sum(), c1.sum(), c2.sum(), c3.sum()), out, accumulate)
+    store4(SIMD4(c0.sum(), c1.sum(), c2.sum(), c3.sum()), out, accumulate)
 }
 
 @inline(__always)

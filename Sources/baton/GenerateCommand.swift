@@ -22,7 +22,8 @@ struct Generate: ParsableCommand {
     @Option(help: "Frequency penalty.") var frequencyPenalty: Float = 0
     @Option(help: "Random seed.") var seed: UInt64?
     @Option(help: "Threads (default: all cores).") var threads: Int?
-    @Option(help: "Context length (default: the model's).") var contextLength: Int?
+    @Option(help: "Context length (default 2048, at most the model's).") var contextLength: Int?
+    @Flag(name: .customLong("ignore-eos"), help: "Keep generating past end-of-text tokens (for benchmarks).") var ignoreEOS = false
 
     func validate() throws {
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
@@ -66,7 +67,7 @@ struct Generate: ParsableCommand {
             repetitionPenalty: repetitionPenalty, presencePenalty: presencePenalty,
             frequencyPenalty: frequencyPenalty, seed: seed)
         var decoder = IncrementalDecoder()
-        let (stats, _) = try generator.generate(prompt: ids, maxTokens: maxTokens, sampling: sampling) { token in
+        let (stats, _) = try generator.generate(prompt: ids, maxTokens: maxTokens, sampling: sampling, ignoreEOS: ignoreEOS) { token in
             let text = decoder.append(token, tokenizer: tokenizer)
             if !text.isEmpty {
                 FileHandle.standardOutput.write(Data(text.utf8))

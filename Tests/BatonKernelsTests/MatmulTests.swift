@@ -6,12 +6,43 @@ import Testing
 @testable import BatonKernels
 
 @Suite struct MatmulTests {
-    static func reference(x: [Float], w: [Float], m: Int, n: Int, k: Int) -> [Double] {
+    /// ggml's activation rounding, written plainly: Q8 blocks (d = amax/127 in f16, q rounded
+    /// half to even), or f16.
+    static func roundActivations(_ x: [Float], type: QuantType) -> (values: [Float], sums: [Float]) {
+        switch type.activationFormat {
+        case .f32: return (x, [])
+        case .f16: return (x.map { Float(Float16($0)) }, [])
+        case .q8_0, .q8_1:
+            var values: [Float] = [], sums: [Float] = []
+            for b in 0..<(x.count / 32) {
+                let block = x[(b * 32)..<(b * 32 + 32)]
+                let amax = block.map(abs).max()!
+                let d = amax / 127, id: Float = amax == 0 ? 0 : 127 / amax
+                let q = block.map { ($0 * id).rounded(.toNearestOrEven) }
+                values += q.map { $0 * Float(Float16(d)) }
+                sums.append(Float(Float16(d * q.reduce(0, +))))
+            }
+            return (values, sums)
+        }
+    }
+
+    /// Σ over blocks of w·x', with Q4_1's minimum times Q8_1's s as ggml computes it.
+    static func reference(x: [Float], wBytes: [UInt8], w: [Float], type: QuantType, m: Int, n: Int, k: Int) -> [Double] {
         var out = [Double](repeating: 0, count: m * n)
         for i in 0..<m {
+            let (xr, sums) = roundActivations(Array(x[(i * k)..<(i * k + k)]), type: type)
             for j in 0..<n {
                 var s = 0.0
-                for c in 0..<k { s += Double(x[i * k + c]) * Double(w[j * k + c]) }
+                if type == .q4_1 {
+                    for b in 0..<(k / 32) {
+                        let blockStart = (j * (k / 32) + b) * 20
+                        let mw = Double(Float(Float16(bitPattern: UInt16(wBytes[blockStart + 2]) | UInt16(wBytes[blockStart + 3]) << 8)))
+                        for c in (b * 32)..<(b * 32 + 32) { s += (Double(w[j * k + c]) - mw) * Double(xr[c]) }
+                        s += mw * Double(sums[b])
+                    }
+                } else {
+                    for c in 0..<k { s += Double(xr[c]) * Double(w[j * k + c]) }
+                }
                 out[i * n + j] = s
             }
         }
@@ -25,17 +56,17 @@ import Testing
         let wValues = (0..<(n * k)).map { _ in rng.nextSigned() }
         let x = (0..<(m * k)).map { _ in rng.nextSigned() }
         let (bytes, decoded) = Quantize.encode(wValues, rowLength: k, type: type)
-        let expected = Self.reference(x: x, w: decoded, m: m, n: n, k: k)
+        let expected = Self.reference(x: x, wBytes: bytes, w: decoded, type: type, m: m, n: n, k: k)
         for threads in [1, 2] {
             let pool = ThreadPool(threads: threads)
             let scratch = MatmulScratch(maxK: k, threads: threads)
+            let prepared = ActivationBuffer(maxRows: m, maxCols: k)
+            prepared.prepare(x, rows: m, cols: k, for: type, pool: pool)
             var out = [Float](repeating: 0.5, count: m * n)
             bytes.withUnsafeBytes { raw in
                 let w = WeightMatrix(data: raw.baseAddress!, type: type, rows: n, cols: k)
-                x.withUnsafeBufferPointer { xp in
-                    out.withUnsafeMutableBufferPointer { op in
-                        matmul(xp.baseAddress!, w, op.baseAddress!, rows: m, accumulate: true, scratch: scratch, pool: pool)
-                    }
+                out.withUnsafeMutableBufferPointer { op in
+                    matmul(prepared, w, op.baseAddress!, accumulate: true, scratch: scratch, pool: pool)
                 }
             }
             for i in 0..<(m * n) {

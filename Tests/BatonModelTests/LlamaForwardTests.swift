@@ -15,11 +15,17 @@ import Testing
 
     static let tokens: [Int32] = [5, 70, 100, 3, 200, 42, 9, 17, 250, 11]
 
-    static func expectClose(_ got: UnsafeBufferPointer<Float>, _ want: [Double], _ label: String) {
+    /// Against the f64 reference the engine differs by its llama.cpp-style rounding (Q8
+    /// activations: up to amax/254 per value; f16 K, V, q and attention weights): on this tiny
+    /// model's logits (|l| ≲ 5) that is ≲ 0.15. A wrong RoPE pairing, head grouping or norm is
+    /// off by whole units.
+    static let referenceTolerance = 0.2
+
+    static func expectClose(_ got: UnsafeBufferPointer<Float>, _ want: [Double], _ label: String, tolerance: Double = referenceTolerance) {
         #expect(got.count == want.count)
         var worst = 0.0
         for (g, w) in zip(got, want) { worst = max(worst, abs(Double(g) - w)) }
-        #expect(worst < 2e-3, "\(label): max |Δlogit| = \(worst)")
+        #expect(worst < tolerance, "\(label): max |Δlogit| = \(worst)")
     }
 
     @Test(arguments: [QuantType.q8_0, .q4_1, .q4_0, .f16, .f32], [1, 2])
@@ -40,11 +46,21 @@ import Testing
         }
     }
 
+    /// Chunked prefill and one-token decodes run the same arithmetic as one batched prefill
+    /// (GEMV and GEMM differ only in summation order), so they agree to ~1e-5, not just within
+    /// the reference tolerance.
     @Test func decodeOneByOneAndChunkedPrefillAgree() throws {
         var tiny = TinyLlama()
         tiny.weightType = .q4_1
         let model = try Self.load(&tiny)
         let reference = ReferenceLlama(tiny: tiny).logits(Self.tokens)
+        let vocab = model.config.vocabSize
+        let whole = ContiguousKVCache(config: model.config, maxContext: 64)
+        var all = ForwardBatch()
+        all.blockTables = [0]
+        all.append(Self.tokens, sequence: 0, startPosition: 0, wantLogits: false)
+        all.logitIndices = Array(Self.tokens.indices)
+        let batched = Array(model.forward(all, cache: whole))
         // Chunks of 3, 4 and 1, then 2 single-token decodes.
         let cache = ContiguousKVCache(config: model.config, maxContext: 64)
         var position = 0
@@ -55,6 +71,8 @@ import Testing
             let logits = model.forward(batch, cache: cache)
             position += size
             Self.expectClose(logits, reference[position - 1], "after \(position) tokens")
+            let same = batched[((position - 1) * vocab)..<(position * vocab)].map(Double.init)
+            Self.expectClose(logits, same, "chunked vs batched after \(position) tokens", tolerance: 1e-3)
         }
     }
 

@@ -39,10 +39,11 @@ public final class TextGenerator {
     }
 
     /// Generates up to `maxTokens` after `prompt`, calling `onToken` with each token (return
-    /// false to stop). Stops at a control token (end of turn / text), which is not passed on.
+    /// false to stop). Stops at a control token (end of turn / text), which is not passed on,
+    /// unless `ignoreEOS` (benchmarks generate exactly `maxTokens`).
     @discardableResult
     public func generate(
-        prompt: [Int32], maxTokens: Int, sampling: SamplingParameters,
+        prompt: [Int32], maxTokens: Int, sampling: SamplingParameters, ignoreEOS: Bool = false,
         onToken: (Int32) -> Bool
     ) throws -> (GenerationStats, FinishReason) {
         var stats = GenerationStats()
@@ -72,7 +73,7 @@ public final class TextGenerator {
         while stats.generatedTokens < maxTokens {
             let token = logits.withUnsafeMutableBufferPointer { sampler.sample($0) }
             stats.generatedTokens += 1
-            if tokenizer.isControl(token) { reason = .stop; break }
+            if !ignoreEOS, tokenizer.isControl(token) { reason = .stop; break }
             sampler.accept(token)
             guard onToken(token) else { reason = .stop; break }
             guard stats.generatedTokens < maxTokens else { break }

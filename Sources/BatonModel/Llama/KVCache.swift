@@ -8,10 +8,10 @@ public protocol KVCacheStorage: AnyObject {
     var blockSize: Int { get }
     /// Total slots per layer.
     var slotCount: Int { get }
-    /// (slots, kvHeads, headDim) keys of `layer`.
-    func keys(layer: Int) -> UnsafeMutablePointer<Float>
-    /// (slots, kvHeads, headDim) values of `layer`.
-    func values(layer: Int) -> UnsafeMutablePointer<Float>
+    /// (slots, kvHeads, headDim) f16 keys of `layer`.
+    func keys(layer: Int) -> UnsafeMutablePointer<Float16>
+    /// (slots, kvHeads, headDim) f16 values of `layer`.
+    func values(layer: Int) -> UnsafeMutablePointer<Float16>
 }
 
 /// A contiguous cache: `sequences` rows of `maxContext` slots each, i.e. one block per
@@ -22,7 +22,7 @@ public final class ContiguousKVCache: KVCacheStorage {
     public let sequences: Int
     private let kvDim: Int
     private let layers: Int
-    private let storage: UnsafeMutablePointer<Float>   // (layers, 2, slots, kvDim)
+    private let storage: UnsafeMutablePointer<Float16>   // (layers, 2, slots, kvDim)
 
     public init(config: LlamaConfiguration, maxContext: Int, sequences: Int = 1) {
         precondition(maxContext >= 1 && sequences >= 1)
@@ -38,10 +38,10 @@ public final class ContiguousKVCache: KVCacheStorage {
 
     deinit { storage.deallocate() }
 
-    public var byteCount: Int { layers * 2 * slotCount * kvDim * MemoryLayout<Float>.size }
+    public var byteCount: Int { layers * 2 * slotCount * kvDim * MemoryLayout<Float16>.size }
 
-    public func keys(layer: Int) -> UnsafeMutablePointer<Float> { storage + (layer * 2) * slotCount * kvDim }
-    public func values(layer: Int) -> UnsafeMutablePointer<Float> { storage + (layer * 2 + 1) * slotCount * kvDim }
+    public func keys(layer: Int) -> UnsafeMutablePointer<Float16> { storage + (layer * 2) * slotCount * kvDim }
+    public func values(layer: Int) -> UnsafeMutablePointer<Float16> { storage + (layer * 2 + 1) * slotCount * kvDim }
 
     /// The block table of sequence `s`: its one block.
     public func blockTable(sequence s: Int) -> [Int32] { [Int32(s)] }

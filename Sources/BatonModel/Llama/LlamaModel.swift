@@ -36,12 +36,13 @@ public final class LlamaModel: @unchecked Sendable {
     private let gate: UnsafeMutablePointer<Float>     // (T, ffn)
     private let up: UnsafeMutablePointer<Float>       // (T, ffn)
     private let cosSin: UnsafeMutablePointer<Float>   // (T, headDim) (cos, sin) pairs
-    private let invFreq: UnsafeMutablePointer<Float>  // (headDim / 2)
+    private let invFreq: UnsafeMutablePointer<Float>  // (1) RoPE θ scale
     private let scores: UnsafeMutablePointer<Float>   // (threads, group, maxContext)
     private let slots: UnsafeMutablePointer<Int>      // (T)
     private let logitInput: UnsafeMutablePointer<Float> // (L, hidden)
     private let logits: UnsafeMutablePointer<Float>   // (L, vocab)
     private let scratch: MatmulScratch
+    private let activations: ActivationBuffer           // prepared input of the current matmuls
 
     public init(
         weights: LlamaWeights, maxBatchTokens: Int = 512, maxContext: Int? = nil,
@@ -70,18 +71,28 @@ public final class LlamaModel: @unchecked Sendable {
         up = buffer(t * c.intermediateSize)
         cosSin = buffer(t * c.headDim)
         invFreq = buffer(c.headDim / 2)
-        scores = buffer(pool.threadCount * (c.headCount / c.kvHeadCount) * self.maxContext)
+        scores = buffer(attentionScratchCount(
+            threads: pool.threadCount, group: c.headCount / c.kvHeadCount, headDim: c.headDim, maxContext: self.maxContext))
         slots = .allocate(capacity: t)
         logitInput = buffer(self.maxLogitRows * c.hiddenSize)
         logits = buffer(self.maxLogitRows * c.vocabSize)
-        scratch = MatmulScratch(maxK: max(c.hiddenSize, c.intermediateSize, c.qDim), threads: pool.threadCount)
-        // θᵢ = pos · base^(-2i/d), as ggml computes it: a running product of base^(-2/d).
-        let thetaScale = powf(c.ropeTheta, -2 / Float(c.headDim))
-        var theta: Float = 1
-        for i in 0..<(c.headDim / 2) {
-            invFreq[i] = theta
-            theta *= thetaScale
+        let maxK = max(c.hiddenSize, c.intermediateSize, c.qDim)
+        scratch = MatmulScratch(maxK: maxK, threads: pool.threadCount)
+        activations = ActivationBuffer(maxRows: max(t, self.maxLogitRows), maxCols: maxK)
+        // ggml's θ scale base^(-2/d); θᵢ = pos · scaleⁱ as a running product (ropeAngles).
+        invFreq[0] = powf(c.ropeTheta, -2 / Float(c.headDim))
+    }
+
+    /// out (+)= src · Wᵀ for `rows` rows, preparing `src` unless it is already prepared for
+    /// `w`'s activation format (`fresh` forces it after `src` changed).
+    private func project(
+        _ src: UnsafePointer<Float>, rows: Int, _ w: WeightMatrix, _ out: UnsafeMutablePointer<Float>,
+        accumulate: Bool = false, fresh: Bool
+    ) {
+        if fresh || activations.format != w.type.activationFormat || activations.rows != rows || activations.cols != w.cols {
+            activations.prepare(src, rows: rows, cols: w.cols, for: w.type, pool: pool)
         }
+        matmul(activations, w, out, accumulate: accumulate, scratch: scratch, pool: pool)
     }
 
     deinit {
@@ -111,7 +122,7 @@ public final class LlamaModel: @unchecked Sendable {
                 precondition(position < maxContext, "position \(position) beyond the context \(maxContext)")
                 slots[i] = layout.slot(sequence: Int(sequences[i]), position: position)
                 precondition(slots[i] < cache.slotCount)
-                ropeAngles(position: position, invFreq: invFreq, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
+                ropeAngles(position: position, thetaScale: invFreq[0], headDim: c.headDim, cosSin: cosSin + i * c.headDim)
                 let token = Int(tokens[i])
                 precondition(token >= 0 && token < c.vocabSize, "token id \(token) out of range")
                 dequantizeRow(weights.tokenEmbedding.type, weights.tokenEmbedding.row(token), x + i * d, count: d)
@@ -122,30 +133,33 @@ public final class LlamaModel: @unchecked Sendable {
                 layer.attentionNorm.withUnsafeBufferPointer { w in
                     for i in 0..<n { rmsNorm(x + i * d, w.baseAddress!, h + i * d, count: d, eps: c.rmsNormEps) }
                 }
-                matmul(h, layer.wq, q, rows: n, scratch: scratch, pool: pool)
-                matmul(h, layer.wk, k, rows: n, scratch: scratch, pool: pool)
-                matmul(h, layer.wv, v, rows: n, scratch: scratch, pool: pool)
+                project(h, rows: n, layer.wq, q, fresh: true)
+                project(h, rows: n, layer.wk, k, fresh: false)
+                project(h, rows: n, layer.wv, v, fresh: false)
                 let keys = cache.keys(layer: l), values = cache.values(layer: l)
                 for i in 0..<n {
                     ropeNormal(q + i * c.qDim, heads: c.headCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
                     ropeNormal(k + i * kvDim, heads: c.kvHeadCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
-                    (keys + slots[i] * kvDim).update(from: k + i * kvDim, count: kvDim)
-                    (values + slots[i] * kvDim).update(from: v + i * kvDim, count: kvDim)
+                    let kRow = keys + slots[i] * kvDim, vRow = values + slots[i] * kvDim
+                    for j in 0..<kvDim {
+                        kRow[j] = Float16(k[i * kvDim + j])
+                        vRow[j] = Float16(v[i * kvDim + j])
+                    }
                 }
                 attention(
                     q: q, kCache: keys, vCache: values, out: att, tokens: n, heads: c.headCount,
                     kvHeads: c.kvHeadCount, headDim: c.headDim, layout: layout, scratch: scores,
                     maxContext: maxContext, pool: pool)
-                matmul(att, layer.wo, x, rows: n, accumulate: true, scratch: scratch, pool: pool)
+                project(att, rows: n, layer.wo, x, accumulate: true, fresh: true)
 
                 // Feed-forward block.
                 layer.ffnNorm.withUnsafeBufferPointer { w in
                     for i in 0..<n { rmsNorm(x + i * d, w.baseAddress!, h + i * d, count: d, eps: c.rmsNormEps) }
                 }
-                matmul(h, layer.wGate, gate, rows: n, scratch: scratch, pool: pool)
-                matmul(h, layer.wUp, up, rows: n, scratch: scratch, pool: pool)
+                project(h, rows: n, layer.wGate, gate, fresh: true)
+                project(h, rows: n, layer.wUp, up, fresh: false)
                 siluMul(gate, up, count: n * ffn)
-                matmul(gate, layer.wDown, x, rows: n, accumulate: true, scratch: scratch, pool: pool)
+                project(gate, rows: n, layer.wDown, x, accumulate: true, fresh: true)
             }
         }}}}
 
@@ -157,7 +171,7 @@ public final class LlamaModel: @unchecked Sendable {
                 rmsNorm(x + i * d, w.baseAddress!, logitInput + r * d, count: d, eps: c.rmsNormEps)
             }
         }
-        matmul(logitInput, weights.output, logits, rows: rows, scratch: scratch, pool: pool)
+        project(logitInput, rows: rows, weights.output, logits, fresh: true)
         return UnsafeBufferPointer(start: logits, count: rows * c.vocabSize)
     }
 }

@@ -1,0 +1,41 @@
+// The real SmolLM2 tokenizer against llama.cpp's (fixture made by
+// scripts/reference/make_tokenizer_reference.py with llama-cpp-python on the same GGUF): exact
+// ids for every string, with and without special-token parsing, and lossless round trips.
+
+import Testing
+@testable import BatonModel
+
+struct TokenizerReference: Decodable {
+    struct Case: Decodable {
+        let text: String
+        let ids: [Int32]
+        let ids_special: [Int32]
+    }
+    let cases: [Case]
+}
+
+@Suite struct TokenizerReferenceTests {
+    @Test func idsEqualLlamaCpp() throws {
+        let tokenizer = try Tokenizer(gguf: try RealModel.require())
+        let ref = try RealModel.fixture("tokenizer_reference.json", as: TokenizerReference.self)
+        #expect(ref.cases.count >= 300)
+        var mismatches = 0
+        for c in ref.cases {
+            let plain = tokenizer.encode(c.text, parseSpecial: false)
+            let special = tokenizer.encode(c.text, parseSpecial: true)
+            if plain != c.ids || special != c.ids_special { mismatches += 1 }
+            #expect(plain == c.ids, "\(c.text.debugDescription)")
+            #expect(special == c.ids_special, "special: \(c.text.debugDescription)")
+        }
+        print("tokenizer: \(ref.cases.count - mismatches)/\(ref.cases.count) strings equal llama.cpp's ids")
+    }
+
+    @Test func decodeInvertsEncode() throws {
+        let tokenizer = try Tokenizer(gguf: try RealModel.require())
+        let ref = try RealModel.fixture("tokenizer_reference.json", as: TokenizerReference.self)
+        for c in ref.cases {
+            #expect(tokenizer.decode(tokenizer.encode(c.text)) == c.text, "\(c.text.debugDescription)")
+            #expect(tokenizer.decode(tokenizer.encode(c.text, parseSpecial: true), special: true) == c.text)
+        }
+    }
+}
