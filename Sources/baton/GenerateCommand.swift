@@ -44,7 +44,7 @@ struct Generate: ParsableCommand {
         let tokenizer = try Tokenizer(gguf: file)
         let context = min(contextLength ?? 2048, config.contextLength)
         let model = LlamaModel(
-            weights: weights, maxBatchTokens: 512, maxContext: context,
+            weights: weights, maxBatchTokens: 512, maxContext: context, maxLogitRows: 1,
             threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
 
         let ids: [Int32]

@@ -2,6 +2,12 @@
 // by slot (vLLM's slot mapping: block · blockSize + offset), found through each sequence's
 // block table, so the runtime's paged block pool and this contiguous cache look the same to it.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Per-layer K and V storage addressed by slot.
 public protocol KVCacheStorage: AnyObject {
     /// Tokens per block in the block tables given with a batch.
@@ -32,11 +38,12 @@ public final class ContiguousKVCache: KVCacheStorage {
         kvDim = config.kvDim
         layers = config.layerCount
         let count = layers * 2 * slotCount * kvDim
-        storage = .allocate(capacity: count)
-        storage.initialize(repeating: 0, count: count)
+        // calloc: zeroed pages that cost no memory until a position is written.
+        guard let raw = calloc(count, MemoryLayout<Float16>.stride) else { fatalError("cannot allocate the KV cache (\(count * 2) bytes)") }
+        storage = raw.bindMemory(to: Float16.self, capacity: count)
     }
 
-    deinit { storage.deallocate() }
+    deinit { free(storage) }
 
     public var byteCount: Int { layers * 2 * slotCount * kvDim * MemoryLayout<Float16>.size }
 

@@ -1,0 +1,85 @@
+// The `baton` command line as a user runs it: the built binary (scripts/test.sh builds it
+// before the tests) in a child process, on the real model.
+
+import Foundation
+import Testing
+
+@Suite(.serialized) struct CLITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let binary = root.appendingPathComponent(".build/debug/baton").path
+
+    struct Result: Sendable { let status: Int32; let stdout: String; let stderr: String }
+
+    static func baton(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw RealModelMissing(description: "\(binary) is not built; run scripts/test.sh")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test func tokenizePrintsIdsAsJSON() throws {
+        _ = try RealModel.require()
+        let r = try Self.baton(["tokenize", "--model", RealModel.path, "--special", "<|im_start|>user\nHello world 1234 don't<|im_end|>"])
+        #expect(r.status == 0)
+        #expect(r.stdout == "[1,4093,198,19556,905,216,33,34,35,36,1326,982,2]\n")
+        let plain = try Self.baton(["tokenize", "--model", RealModel.path, "<|im_end|>"])
+        #expect(plain.stdout != "[2]\n", "without --special the marker is plain text")
+    }
+
+    @Test func generateStreamsTextAndEndsStderrWithTimings() throws {
+        _ = try RealModel.require()
+        let args = ["generate", "--model", RealModel.path, "--prompt", "The capital of France is", "--max-tokens", "12", "--ignore-eos", "--threads", "2"]
+        let a = try Self.baton(args), b = try Self.baton(args)
+        #expect(a.status == 0)
+        #expect(a.stdout.hasPrefix(" Paris"), "\(a.stdout)")
+        #expect(a.stdout == b.stdout, "greedy output is deterministic")
+        let last = a.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        let pattern = #/^prompt_tokens=5 prefill_tok_s=[0-9]+\.[0-9]+ generated_tokens=12 decode_tok_s=[0-9]+\.[0-9]+$/#
+        #expect(last.wholeMatch(of: pattern) != nil, "stderr last line: \(last)")
+        // Same seed, same sampled text.
+        let sampled = ["generate", "--model", RealModel.path, "--prompt", "Once upon a time", "--max-tokens", "16", "--temperature", "0.9", "--top-p", "0.9", "--seed", "7"]
+        #expect(try Self.baton(sampled).stdout == (try Self.baton(sampled).stdout))
+    }
+
+    @Test func badArgumentsAreClearErrors() throws {
+        let r = try Self.baton(["generate", "--model", "/nonexistent.gguf", "--prompt", "x"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("neither a known model"))
+        let t = try Self.baton(["generate", "--model", RealModel.path, "--prompt", "x", "--temperature", "3"])
+        #expect(t.status != 0 && t.stderr.contains("--temperature"))
+        let notGGUF = try Self.baton(["tokenize", "--model", #filePath, "x"])
+        #expect(notGGUF.status != 0 && notGGUF.stderr.contains("not a GGUF file"))
+    }
+
+    /// Two pulls at once into an empty cache: one downloads, the other waits on the lock and
+    /// finds the file; both print the same verified path last.
+    @Test func concurrentPullsAreSafe() async throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("baton-pull-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let env = ["BATON_HOME": home.path]
+        async let first = Task.detached { try Self.baton(["model", "pull", "smollm2"], environment: env) }.value
+        async let second = Task.detached { try Self.baton(["model", "pull", "smollm2"], environment: env) }.value
+        let results = try await [first, second]
+        let paths = results.map { r in
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        }
+        #expect(paths[0] == paths[1])
+        #expect(paths[0] == home.path + "/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        let size = try FileManager.default.attributesOfItem(atPath: paths[0])[.size] as? Int
+        #expect(size == 98_362_432)
+        let again = try Self.baton(["model", "pull"], environment: env)
+        #expect(again.stderr.contains("already"))
+    }
+}
