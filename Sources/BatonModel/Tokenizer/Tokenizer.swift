@@ -40,7 +40,7 @@ public final class Tokenizer: Sendable {
     let byteSymbols: [Int32]
     /// Vocabulary id of each symbol, or -1 when a symbol is only a merge intermediate.
     let symbolToToken: [Int32]
-    /// Token ids of the symbols' bytes, for symbols not in the vocabulary.
+    /// Text of every symbol (vocabulary tokens and merge intermediates), by symbol id.
     let symbolTexts: [String]
 
     public var vocabularySize: Int { tokens.count }
