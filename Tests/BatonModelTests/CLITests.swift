@@ -1,6 +1,7 @@
 // The `baton` command line as a user runs it: the built binary (scripts/test.sh builds it
 // before the tests) in a child process, on the real model.
 
+import BatonModel
 import Foundation
 import Testing
 
@@ -76,9 +77,9 @@ import Testing
             return r.stdout.split(separator: "\n").last.map(String.init) ?? ""
         }
         #expect(paths[0] == paths[1])
-        #expect(paths[0] == home.path + "/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        #expect(paths[0] == ModelCache.path(of: .smollm2, environment: env))
         let size = try FileManager.default.attributesOfItem(atPath: paths[0])[.size] as? Int
-        #expect(size == 98_362_432)
+        #expect(size == KnownModel.smollm2.size)
         let again = try Self.baton(["model", "pull"], environment: env)
         #expect(again.stderr.contains("already"))
     }

@@ -8,9 +8,7 @@ import Foundation
 enum RealModel {
     static var path: String {
         let env = ProcessInfo.processInfo.environment
-        if let p = env["BATON_MODEL"] { return p }
-        let home = env["BATON_HOME"] ?? (NSHomeDirectory() + "/.cache/baton")
-        return home + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+        return env["BATON_MODEL"] ?? ModelCache.path(of: .smollm2, environment: env)
     }
 
     static let file: GGUFFile? = try? GGUFFile(path: path)
