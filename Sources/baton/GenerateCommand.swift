@@ -33,6 +33,7 @@ struct Generate: ParsableCommand {
         guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0") }
         guard repetitionPenalty > 0 else { throw ValidationError("--repetition-penalty must be > 0") }
         if let threads { guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") } }
+        if let contextLength { guard contextLength >= 1 else { throw ValidationError("--context-length must be at least 1") } }
         if system != nil, !chat { throw ValidationError("--system needs --chat") }
     }
 
@@ -57,7 +58,7 @@ struct Generate: ParsableCommand {
         } else {
             ids = tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
         }
-        guard ids.count + maxTokens <= context else {
+        guard maxTokens <= context - ids.count else {
             throw ValidationError("prompt (\(ids.count) tokens) + --max-tokens (\(maxTokens)) exceeds the context length \(context)")
         }
 

@@ -59,6 +59,12 @@ import Testing
         #expect(r.stderr.contains("neither a known model"))
         let t = try Self.baton(["generate", "--model", RealModel.path, "--prompt", "x", "--temperature", "3"])
         #expect(t.status != 0 && t.stderr.contains("--temperature"))
+        let context = try Self.baton(["generate", "--model", RealModel.path, "--prompt", "x", "--context-length", "0"])
+        #expect(context.status != 0 && context.stderr.contains("--context-length"), "\(context.stderr)")
+        let huge = try Self.baton(["generate", "--model", RealModel.path, "--prompt", "x", "--max-tokens", "\(Int.max)"])
+        #expect(huge.status != 0 && huge.stderr.contains("exceeds the context length"), "\(huge.stderr)")
+        let empty = try Self.baton(["generate", "--model", RealModel.path, "--prompt", ""])
+        #expect(empty.status != 0 && empty.stderr.contains("empty"), "\(empty.stderr)")
         let notGGUF = try Self.baton(["tokenize", "--model", #filePath, "x"])
         #expect(notGGUF.status != 0 && notGGUF.stderr.contains("not a GGUF file"))
     }

@@ -49,7 +49,7 @@ public final class TextGenerator {
         var stats = GenerationStats()
         stats.promptTokens = prompt.count
         guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
-        guard prompt.count + maxTokens <= model.maxContext else {
+        guard maxTokens >= 0, maxTokens <= model.maxContext - prompt.count else {
             throw GenerationError.contextOverflow(prompt: prompt.count, maxTokens: maxTokens, context: model.maxContext)
         }
         var sampler = Sampler(sampling, prompt: prompt)
@@ -109,7 +109,7 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .emptyPrompt: "the prompt is empty"
         case .contextOverflow(let p, let m, let c):
-            "prompt (\(p) tokens) + max_tokens (\(m)) = \(p + m) exceeds the context length \(c)"
+            "prompt (\(p) tokens) + max_tokens (\(m)) exceeds the context length \(c)"
         }
     }
 }

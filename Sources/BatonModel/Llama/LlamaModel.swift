@@ -36,13 +36,14 @@ public final class LlamaModel: @unchecked Sendable {
     private let gate: UnsafeMutablePointer<Float>     // (T, ffn)
     private let up: UnsafeMutablePointer<Float>       // (T, ffn)
     private let cosSin: UnsafeMutablePointer<Float>   // (T, headDim) (cos, sin) pairs
-    private let invFreq: UnsafeMutablePointer<Float>  // (1) RoPE θ scale
-    private let scores: UnsafeMutablePointer<Float>   // (threads, group, maxContext)
+    private let scores: UnsafeMutablePointer<Float>   // (threads, group, maxContext + headDim)
     private let slots: UnsafeMutablePointer<Int>      // (T)
     private let logitInput: UnsafeMutablePointer<Float> // (L, hidden)
     private let logits: UnsafeMutablePointer<Float>   // (L, vocab)
     private let scratch: MatmulScratch
     private let activations: ActivationBuffer           // prepared input of the current matmuls
+    /// ggml's RoPE θ scale base^(-2/headDim); θᵢ = pos · scaleⁱ as a running product.
+    private let ropeThetaScale: Float
 
     public init(
         weights: LlamaWeights, maxBatchTokens: Int = 512, maxContext: Int? = nil,
@@ -70,7 +71,6 @@ public final class LlamaModel: @unchecked Sendable {
         gate = buffer(t * c.intermediateSize)
         up = buffer(t * c.intermediateSize)
         cosSin = buffer(t * c.headDim)
-        invFreq = buffer(c.headDim / 2)
         scores = buffer(attentionScratchCount(
             threads: pool.threadCount, group: c.headCount / c.kvHeadCount, headDim: c.headDim, maxContext: self.maxContext))
         slots = .allocate(capacity: t)
@@ -79,8 +79,7 @@ public final class LlamaModel: @unchecked Sendable {
         let maxK = max(c.hiddenSize, c.intermediateSize, c.qDim)
         scratch = MatmulScratch(maxK: maxK, threads: pool.threadCount)
         activations = ActivationBuffer(maxRows: max(t, self.maxLogitRows), maxCols: maxK)
-        // ggml's θ scale base^(-2/d); θᵢ = pos · scaleⁱ as a running product (ropeAngles).
-        invFreq[0] = powf(c.ropeTheta, -2 / Float(c.headDim))
+        ropeThetaScale = powf(c.ropeTheta, -2 / Float(c.headDim))
     }
 
     /// out (+)= src · Wᵀ for `rows` rows, preparing `src` unless it is already prepared for
@@ -96,7 +95,7 @@ public final class LlamaModel: @unchecked Sendable {
     }
 
     deinit {
-        for p in [x, h, q, k, v, att, gate, up, cosSin, invFreq, scores, logitInput, logits] { p.deallocate() }
+        for p in [x, h, q, k, v, att, gate, up, cosSin, scores, logitInput, logits] { p.deallocate() }
         slots.deallocate()
     }
 
@@ -122,7 +121,7 @@ public final class LlamaModel: @unchecked Sendable {
                 precondition(position < maxContext, "position \(position) beyond the context \(maxContext)")
                 slots[i] = layout.slot(sequence: Int(sequences[i]), position: position)
                 precondition(slots[i] < cache.slotCount)
-                ropeAngles(position: position, thetaScale: invFreq[0], headDim: c.headDim, cosSin: cosSin + i * c.headDim)
+                ropeAngles(position: position, thetaScale: ropeThetaScale, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
                 let token = Int(tokens[i])
                 precondition(token >= 0 && token < c.vocabSize, "token id \(token) out of range")
                 dequantizeRow(weights.tokenEmbedding.type, weights.tokenEmbedding.row(token), x + i * d, count: d)
