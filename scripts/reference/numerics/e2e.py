@@ -1,12 +1,6 @@
 # end-to-end numpy implementation of Baton's described numerics; compares with llama.cpp dumps per layer
 import numpy as np, sys
 from nplib import *
-idx = load_index()
-byname = {}
-for e in idx: byname.setdefault(e['name'], []).append(e)
-def get(name, op=None, k=-1):
-    es = [e for e in byname[name] if op is None or e['op'] == op]
-    return load(es[k])
 toks = [504, 3575, 282, 4649, 314]; n = 5; pos = list(range(5))
 def attn(L, an, save):
     Q = mm_q41('blk.%d.attn_q.weight' % L, an); K = mm_q41('blk.%d.attn_k.weight' % L, an); V = mm_q41('blk.%d.attn_v.weight' % L, an)
@@ -35,7 +29,7 @@ for L in range(30):
     print('L%2d attn_norm %.2e Qrope %.2e kqv_out %.2e l_out(last row) %.2e' % (L, rel(an, get('attn_norm-%d' % L)), rel(sv['Qrope'], get('Qcur-%d' % L, 'ROPE')), rel(att, ko), rel(x[-1:], lo[-1:])))
 rn = rmsnorm(x[-1:], vec('output_norm.weight'))
 lg = mm_q80('token_embd.weight', rn)[0]
-ref = np.fromfile('/tmp/numerics/dump/logits.bin', dtype=f32)
+ref = np.fromfile(D + '/logits.bin', dtype=f32)
 ids = [7042, 260, 4528, 1315, 5145]
 print('numpy  ', lg[ids]); print('llama  ', ref[ids]); print('max |dlogit|', np.abs(lg - ref).max())
-np.save('/tmp/numerics/np_logits.npy', lg)
+np.save(D + '/np_logits.npy', lg)

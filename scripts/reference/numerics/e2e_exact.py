@@ -3,10 +3,6 @@ import numpy as np, sys, os
 from exact import *
 import exact
 KN = dict(a.split('=') for a in sys.argv[1:])  # knobs
-idx = load_index(); byname = {}
-for e in idx: byname.setdefault(e['name'], []).append(e)
-def get(name, op=None, k=-1):
-    es = [e for e in byname[name] if op is None or e['op'] == op]; return load(es[k])
 toks = [504, 3575, 282, 4649, 314]; n = 5; pos = list(range(5))
 mask = np.full((5, 256), -np.inf, f32)
 for i in range(5): mask[i, :i + 1] = 0
@@ -52,6 +48,6 @@ for L in range(30):
 print('l_out max|diff| per layer:', ' '.join('%.0e' % v for v in maxdev))
 rn = rmsnorm_exact(x[-1:], vec('output_norm.weight'))
 lg = mm_q80('token_embd.weight', rn)[0]
-ref = np.fromfile('/tmp/numerics/dump/logits.bin', dtype=f32)
+ref = np.fromfile(D + '/logits.bin', dtype=f32)
 ids = [7042, 260, 4528, 1315, 5145]
 print('knobs', KN, 'logits', np.round(lg[ids], 6), 'max|dlogit| vs llama.cpp %.2e' % np.abs(lg - ref).max())

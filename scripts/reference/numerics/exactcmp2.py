@@ -1,9 +1,5 @@
 import numpy as np, sys
 from exact import *
-idx = load_index(); byname = {}
-for e in idx: byname.setdefault(e['name'], []).append(e)
-def get(name, op=None, k=-1):
-    es = [e for e in byname[name] if op is None or e['op'] == op]; return load(es[k])
 def neq(tag, a, b): print('%-14s mismatches %d / %d  maxabs %.3e' % (tag, (a != b).sum(), a.size, np.abs(a - b).max()))
 pos = list(range(5))
 for L in [int(a) for a in sys.argv[1:]]:

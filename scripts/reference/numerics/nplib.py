@@ -1,8 +1,17 @@
-import sys, numpy as np
-sys.path.insert(0, '/root/.cache/baton/llama.cpp-0.3.36/src/gguf-py')
-import gguf
+# Shared by the numerics scripts: the GGUF's tensors, Baton-spec ops in numpy, and the loader
+# for dump.c's tensor dumps.
+#   BATON_MODEL     the GGUF (default: the model cache's SmolLM2)
+#   NUMERICS_DUMP   dump.c's output folder (default: dump/ beside this file)
+import os, sys, numpy as np
+try:
+    import gguf
+except ImportError:  # llama.cpp's own gguf-py, from the source scripts/build-llama-bench.sh unpacks
+    sys.path.insert(0, os.path.expanduser('~/.cache/baton/llama.cpp-0.3.36/src/gguf-py'))
+    import gguf
 f32, f16 = np.float32, np.float16
-R = gguf.GGUFReader('/tmp/smollm2.gguf')
+MODEL = os.environ.get('BATON_MODEL') or os.path.join(
+    os.environ.get('BATON_HOME', os.path.expanduser('~/.cache/baton')), 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf')
+R = gguf.GGUFReader(MODEL)
 T = {t.name: t for t in R.tensors}
 
 def q41(name):
@@ -63,8 +72,7 @@ def rope(x, pos, nd=64, base=100000.0):  # x (n, heads, 64)
 def silu(x): return (x / (f32(1) + np.exp(-x.astype(np.float64)))).astype(f32)
 
 # dump loader
-import os
-D = '/tmp/numerics/dump'
+D = os.environ.get('NUMERICS_DUMP') or os.path.join(os.path.dirname(os.path.abspath(__file__)), 'dump')
 def load_index(d=D):
     idx = []
     for line in open(d + '/index.tsv'):
@@ -80,3 +88,12 @@ def load(e, d=D):
     a = np.lib.stride_tricks.as_strided(arr, shape=shape, strides=strides).astype(f32).copy()
     while a.ndim > 2 and a.shape[0] == 1: a = a[0]
     return a
+
+_byname = None
+def get(name, op=None, k=-1):
+    """The k-th dumped tensor called `name` (optionally from op `op`)."""
+    global _byname
+    if _byname is None:
+        _byname = {}
+        for e in load_index(): _byname.setdefault(e['name'], []).append(e)
+    return load([e for e in _byname[name] if op is None or e['op'] == op][k])

@@ -1,12 +1,6 @@
 # op-by-op local comparison: feed llama.cpp's dumped inputs into numpy Baton-spec op, compare to llama.cpp output
 import numpy as np, sys
 from nplib import *
-idx = load_index()
-byname = {}
-for e in idx: byname.setdefault(e['name'], []).append(e)
-def get(name, op=None, k=-1):
-    es = [e for e in byname[name] if op is None or e['op'] == op]
-    return load(es[k])
 def err(tag, a, b):
     a = a.reshape(-1).astype(np.float64); b = b.reshape(-1).astype(np.float64)
     d = np.abs(a - b); rel = d.max() / (np.abs(b).max() + 1e-30)

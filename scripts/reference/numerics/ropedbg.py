@@ -1,10 +1,6 @@
 import numpy as np
 from exact import *
 from exact import _libm
-idx = load_index(); byname = {}
-for e in idx: byname.setdefault(e['name'], []).append(e)
-def get(name, op=None, k=-1):
-    es = [e for e in byname[name] if op is None or e['op'] == op]; return load(es[k])
 _libm.powf.restype = ctypes.c_float; _libm.powf.argtypes = [ctypes.c_float, ctypes.c_float]
 print('np theta_scale', repr(f32(np.power(f32(100000.0), f32(-2.0)/f32(64)))), 'powf', repr(f32(_libm.powf(100000.0, float(f32(-2.0)/f32(64))))))
 Q = get('Qcur-0', 'MUL_MAT').reshape(5, 9, 64); Qr = get('Qcur-0', 'ROPE')
