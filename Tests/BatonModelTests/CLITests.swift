@@ -31,9 +31,12 @@ import Testing
 
     @Test func tokenizePrintsIdsAsJSON() throws {
         _ = try RealModel.require()
-        let r = try Self.baton(["tokenize", "--model", RealModel.path, "--special", "<|im_start|>user\nHello world 1234 don't<|im_end|>"])
+        // Expected ids come from llama.cpp (the tokenizer fixture), for a string with specials.
+        let ref = try RealModel.fixture("tokenizer_reference.json", as: TokenizerReference.self)
+        let c = try #require(ref.cases.first { $0.text.contains("<|im_start|>") && $0.text.contains("\n") })
+        let r = try Self.baton(["tokenize", "--model", RealModel.path, "--special", c.text])
         #expect(r.status == 0)
-        #expect(r.stdout == "[1,4093,198,19556,905,216,33,34,35,36,1326,982,2]\n")
+        #expect(r.stdout == "[" + c.ids_special.map(String.init).joined(separator: ",") + "]\n", "\(c.text.debugDescription)")
         let plain = try Self.baton(["tokenize", "--model", RealModel.path, "<|im_end|>"])
         #expect(plain.stdout != "[2]\n", "without --special the marker is plain text")
     }
