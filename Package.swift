@@ -17,20 +17,55 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
     ],
     targets: [
         .target(name: "BatonKernels", swiftSettings: kernelFlags),
         .target(name: "BatonModel", dependencies: ["BatonKernels"]),
+        .target(
+            name: "BatonEngine",
+            dependencies: [
+                "BatonModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "BatonOpenAI"),
+        .target(
+            name: "BatonServer",
+            dependencies: [
+                "BatonEngine", "BatonOpenAI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .target(name: "BatonTesting", dependencies: ["BatonModel"]),
         .executableTarget(
             name: "baton",
             dependencies: [
-                "BatonModel",
+                "BatonModel", "BatonEngine", "BatonServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "BatonKernelsTests", dependencies: ["BatonKernels", "BatonTesting"]),
+        .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonTesting"]),
+        .testTarget(
+            name: "BatonServerTests",
+            dependencies: [
+                "BatonServer", "BatonTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            exclude: ["openai_interop.py"]
+        ),
         .testTarget(
             name: "BatonModelTests",
             dependencies: ["BatonModel", "BatonTesting"],

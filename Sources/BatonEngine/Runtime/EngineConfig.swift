@@ -1,0 +1,80 @@
+// The engine's configuration, as the CLI and the app config set it.
+
+import BatonModel
+
+public struct EngineConfig: Sendable {
+    public var scheduler: SchedulerConfig
+    /// Tokens per KV block.
+    public var blockSize: Int
+    /// Blocks in the pool.
+    public var blockCount: Int
+    public var enablePrefixCaching: Bool
+    /// Name under which the model is served and labelled in metrics.
+    public var servedModelName: String
+
+    public init(
+        scheduler: SchedulerConfig = SchedulerConfig(), blockSize: Int = 16, blockCount: Int,
+        enablePrefixCaching: Bool = true, servedModelName: String
+    ) {
+        self.scheduler = scheduler
+        self.blockSize = blockSize
+        self.blockCount = blockCount
+        self.enablePrefixCaching = enablePrefixCaching
+        self.servedModelName = servedModelName
+    }
+
+    /// Blocks that fit in `bytes` of KV memory for `config`.
+    public static func blockCount(kvCacheBytes bytes: Int, config: LlamaConfiguration, blockSize: Int) -> Int {
+        bytes / PagedKVCache.bytesPerBlock(config: config, blockSize: blockSize)
+    }
+}
+
+/// A request as the engine takes it: tokens already, the API layer did the rest.
+public struct EngineRequest: Sendable {
+    public var id: String
+    public var promptTokenIds: [Int32]
+    public var parameters: RequestParameters
+    /// Monotonic seconds at arrival (for queue time and end-to-end latency).
+    public var arrivalTime: Double
+
+    public init(id: String, promptTokenIds: [Int32], parameters: RequestParameters, arrivalTime: Double = monotonicSeconds()) {
+        self.id = id
+        self.promptTokenIds = promptTokenIds
+        self.parameters = parameters
+        self.arrivalTime = arrivalTime
+    }
+}
+
+/// What a request's stream yields after each step that produced something for it.
+public struct RequestOutput: Sendable, Equatable {
+    /// Text released by this step (stop strings never appear).
+    public var text: String
+    /// Tokens sampled this step.
+    public var tokenIds: [Int32]
+    public var logprobs: [TokenLogprob]
+    public var finishReason: FinishReason?
+    /// The stop string or stop token that ended the request, vLLM's `stop_reason`.
+    public var stopReason: StopReason?
+    public var promptTokens: Int
+    public var cachedTokens: Int
+    public var completionTokens: Int
+}
+
+public enum StopReason: Sendable, Equatable {
+    case string(String)
+    case token(Int32)
+}
+
+public enum EngineError: Error, Equatable, CustomStringConvertible {
+    case rejected(SchedulerError)
+    case shuttingDown
+    case aborted
+
+    public var description: String {
+        switch self {
+        case .rejected(let e): e.description
+        case .shuttingDown: "the engine is shutting down"
+        case .aborted: "the request was aborted"
+        }
+    }
+}

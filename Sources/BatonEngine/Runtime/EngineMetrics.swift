@@ -1,0 +1,90 @@
+// The engine's metrics under vLLM's names (`vllm:*`, labelled `model_name`), so dashboards and
+// schedulers that scrape vLLM read Baton unchanged. Emitted through swift-metrics into whatever
+// factory the server gives (Prometheus in `baton engine`); no global bootstrap.
+
+import CoreMetrics
+import Metrics
+
+public final class EngineMetrics: Sendable {
+    let running: Gauge
+    let waiting: Gauge
+    let kvCacheUsage: Gauge
+    let prefixCacheQueries: Counter
+    let prefixCacheHits: Counter
+    let promptTokens: Counter
+    let generationTokens: Counter
+    let preemptions: Counter
+    let timeToFirstToken: Recorder
+    let interTokenLatency: Recorder
+    let e2eLatency: Recorder
+    let queueTime: Recorder
+    private let success: [FinishReason: Counter]
+    private let prefixSeen: Mutex<(queries: Int, hits: Int)>
+
+    /// Bucket bounds (seconds) of each latency histogram, vLLM's.
+    public static let histogramBuckets: [String: [Double]] = [
+        "vllm:time_to_first_token_seconds": [
+            0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+            20.0, 40.0, 80.0, 160.0, 640.0, 2560.0,
+        ],
+        "vllm:inter_token_latency_seconds": [
+            0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0,
+            40.0, 80.0,
+        ],
+        "vllm:e2e_request_latency_seconds": [
+            0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0,
+            480.0, 960.0, 1920.0, 7680.0,
+        ],
+        "vllm:request_queue_time_seconds": [
+            0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0,
+            480.0, 960.0, 1920.0, 7680.0,
+        ],
+    ]
+
+    /// Metrics that go nowhere (tests, `baton generate`).
+    public convenience init() { self.init(modelName: "", factory: NOOPMetricsHandler.instance) }
+
+    public init(modelName: String, factory: any MetricsFactory) {
+        let labels = [("model_name", modelName)]
+        running = Gauge(label: "vllm:num_requests_running", dimensions: labels, factory: factory)
+        waiting = Gauge(label: "vllm:num_requests_waiting", dimensions: labels, factory: factory)
+        kvCacheUsage = Gauge(label: "vllm:kv_cache_usage_perc", dimensions: labels, factory: factory)
+        prefixCacheQueries = Counter(label: "vllm:prefix_cache_queries_total", dimensions: labels, factory: factory)
+        prefixCacheHits = Counter(label: "vllm:prefix_cache_hits_total", dimensions: labels, factory: factory)
+        promptTokens = Counter(label: "vllm:prompt_tokens_total", dimensions: labels, factory: factory)
+        generationTokens = Counter(label: "vllm:generation_tokens_total", dimensions: labels, factory: factory)
+        preemptions = Counter(label: "vllm:num_preemptions_total", dimensions: labels, factory: factory)
+        timeToFirstToken = Recorder(label: "vllm:time_to_first_token_seconds", dimensions: labels, factory: factory)
+        interTokenLatency = Recorder(label: "vllm:inter_token_latency_seconds", dimensions: labels, factory: factory)
+        e2eLatency = Recorder(label: "vllm:e2e_request_latency_seconds", dimensions: labels, factory: factory)
+        queueTime = Recorder(label: "vllm:request_queue_time_seconds", dimensions: labels, factory: factory)
+        var success: [FinishReason: Counter] = [:]
+        for reason in [FinishReason.stop, .length, .abort] {
+            success[reason] = Counter(
+                label: "vllm:request_success_total", dimensions: labels + [("finished_reason", reason.rawValue)],
+                factory: factory)
+        }
+        self.success = success
+        prefixSeen = Mutex((0, 0))
+        // Series exist from the start at 0, as in vLLM.
+        running.record(0)
+        waiting.record(0)
+        kvCacheUsage.record(0)
+    }
+
+    func requestFinished(reason: FinishReason, e2e: Double) {
+        success[reason]?.increment()
+        e2eLatency.record(e2e)
+    }
+
+    /// The cache manager keeps running totals; counters take the increase.
+    func recordPrefixCache(queries: Int, hits: Int) {
+        prefixSeen.withLock { seen in
+            if queries > seen.queries { prefixCacheQueries.increment(by: queries - seen.queries) }
+            if hits > seen.hits { prefixCacheHits.increment(by: hits - seen.hits) }
+            seen = (queries, hits)
+        }
+    }
+}
+
+import Synchronization

@@ -1,0 +1,238 @@
+// The serving engine: requests come in from any task, one loop thread runs
+//
+//   schedule() → forward + sample → updateFromOutput() → detokenize, stop strings → stream out
+//
+// and each request's results flow back through its own AsyncThrowingStream. The scheduler and
+// the stream table sit behind one mutex, held only to schedule, to apply a step's results and
+// to add or abort requests — never during the forward pass — so callers get admission errors
+// (queue full, too long) synchronously. Dropping a stream (client gone) aborts its request and
+// frees its blocks.
+
+import BatonModel
+import Dispatch
+import Synchronization
+
+public final class LLMEngine: Sendable {
+    public let config: EngineConfig
+    public let tokenizer: Tokenizer
+    private let runner: Mutex<ModelRunner>
+    private let state: Mutex<State>
+    private let wakeUp = DispatchSemaphore(value: 0)
+    let metrics: EngineMetrics
+
+    struct Stream {
+        var continuation: AsyncThrowingStream<RequestOutput, Error>.Continuation
+        var decoder = IncrementalDecoder()
+        var stops: StopChecker
+        var arrivalTime: Double
+        var firstScheduled: Double?
+        var lastTokenTime: Double?
+        var sampler: Sampler
+    }
+
+    struct State {
+        var scheduler: Scheduler
+        var streams: [String: Stream] = [:]
+        var accepting = true
+        var stopping = false
+    }
+
+    public init(model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig, metrics: EngineMetrics = EngineMetrics()) throws {
+        guard let cache = PagedKVCache(config: model.config, blockSize: config.blockSize, blockCount: config.blockCount) else {
+            throw EngineSetupError(description: "cannot allocate \(config.blockCount) KV blocks")
+        }
+        precondition(model.maxBatchTokens >= config.scheduler.maxNumBatchedTokens, "model batch smaller than the token budget")
+        precondition(model.maxLogitRows >= config.scheduler.maxNumSeqs, "model logit rows fewer than max sequences")
+        self.config = config
+        self.tokenizer = tokenizer
+        self.metrics = metrics
+        runner = Mutex(ModelRunner(model: model, cache: cache))
+        let kv = KVCacheManager(blockCount: config.blockCount, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching)
+        state = Mutex(State(scheduler: Scheduler(config: config.scheduler, kvCache: kv)))
+    }
+
+    // MARK: Requests
+
+    /// Queues `request`; its outputs arrive on the returned stream, which ends after the output
+    /// carrying a finish reason. Throws at once if it cannot be admitted.
+    public func generate(_ request: EngineRequest) throws(EngineError) -> AsyncThrowingStream<RequestOutput, Error> {
+        let (stream, continuation) = AsyncThrowingStream<RequestOutput, Error>.makeStream()
+        let id = request.id
+        let result: Result<Void, EngineError> = state.withLock { s in
+            guard s.accepting else { return .failure(.shuttingDown) }
+            do throws(SchedulerError) {
+                try s.scheduler.add(Request(id: id, promptTokenIds: request.promptTokenIds, parameters: request.parameters))
+            } catch {
+                return .failure(.rejected(error))
+            }
+            s.streams[id] = Stream(
+                continuation: continuation, stops: StopChecker(stopStrings: request.parameters.stopStrings),
+                arrivalTime: request.arrivalTime,
+                sampler: Sampler(request.parameters.sampling, prompt: request.promptTokenIds))
+            return .success(())
+        }
+        if case .failure(let e) = result {
+            continuation.finish()
+            throw e
+        }
+        continuation.onTermination = { [weak self] termination in
+            if case .cancelled = termination { self?.abort(id) }
+        }
+        wakeUp.signal()
+        return stream
+    }
+
+    /// Ends a request now and frees its blocks; its stream finishes. Unknown ids are ignored.
+    public func abort(_ id: String) {
+        let stream: Stream? = state.withLock { s in
+            s.scheduler.finish(id, reason: .abort)
+            return s.streams.removeValue(forKey: id)
+        }
+        stream?.continuation.finish()
+    }
+
+    // MARK: The loop
+
+    /// Runs steps on the calling thread until `stop()`; sleeps while there is nothing to do.
+    public func runLoop() {
+        while true {
+            let (output, samplers, logprobs, stopping) = state.withLock { s -> (SchedulerOutput, [String: Sampler], [String: Int], Bool) in
+                guard !s.stopping else { return (SchedulerOutput(), [:], [:], true) }
+                let output = s.scheduler.schedule()
+                var samplers: [String: Sampler] = [:]
+                var logprobs: [String: Int] = [:]
+                let now = monotonicSeconds()
+                for r in output.scheduled {
+                    guard var stream = s.streams[r.requestId] else { continue }
+                    if stream.firstScheduled == nil {
+                        stream.firstScheduled = now
+                        metrics.queueTime.record(now - stream.arrivalTime)
+                    }
+                    if r.samples {
+                        samplers[r.requestId] = stream.sampler
+                        if let n = s.scheduler.requests[r.requestId]?.parameters.logprobs { logprobs[r.requestId] = n }
+                    }
+                    s.streams[r.requestId] = stream
+                }
+                metrics.preemptions.increment(by: output.preempted.count)
+                return (output, samplers, logprobs, false)
+            }
+            if stopping { break }
+            if output.isEmpty {
+                _ = wakeUp.wait(timeout: .now() + .milliseconds(100))
+                continue
+            }
+            var stepSamplers = samplers
+            let sampled = runner.withLock { $0.execute(output, samplers: &stepSamplers, logprobs: logprobs) }
+            apply(output, sampled: sampled, samplers: stepSamplers)
+        }
+        abortAll()
+    }
+
+    private func apply(_ output: SchedulerOutput, sampled: [String: SampledToken], samplers: [String: Sampler]) {
+        var deliveries: [(AsyncThrowingStream<RequestOutput, Error>.Continuation, RequestOutput, Bool)] = []
+        state.withLock { s in
+            let updates = s.scheduler.updateFromOutput(output, sampled: sampled.mapValues(\.token))
+            let now = monotonicSeconds()
+            for u in updates {
+                guard var stream = s.streams[u.requestId], let token = u.newTokenId else { continue }
+                if let sampler = samplers[u.requestId] { stream.sampler = sampler }
+                var out = RequestOutput(
+                    text: "", tokenIds: [token], logprobs: sampled[u.requestId]?.logprob.map { [$0] } ?? [],
+                    finishReason: u.finishReason, stopReason: nil, promptTokens: u.numPromptTokens,
+                    cachedTokens: u.numCachedTokens, completionTokens: u.numOutputTokens)
+                if let last = stream.lastTokenTime {
+                    metrics.interTokenLatency.record(now - last)
+                } else {
+                    metrics.timeToFirstToken.record(now - stream.arrivalTime)
+                    metrics.promptTokens.increment(by: u.numPromptTokens)
+                }
+                stream.lastTokenTime = now
+                metrics.generationTokens.increment()
+
+                let isStopToken = u.finishReason == .stop
+                if isStopToken { out.stopReason = .token(token) }
+                let piece = isStopToken ? "" : stream.decoder.append(token, tokenizer: tokenizer)
+                var (text, stopString) = stream.stops.append(piece)
+                if let stopString, u.finishReason == nil {
+                    out.finishReason = .stop
+                    out.stopReason = .string(stopString)
+                    s.scheduler.finish(u.requestId, reason: .stop)
+                }
+                if out.finishReason != nil, stopString == nil {
+                    text += stream.stops.append(stream.decoder.flush()).text + stream.stops.flush()
+                }
+                out.text = text
+                if let reason = out.finishReason {
+                    s.streams[u.requestId] = nil
+                    metrics.requestFinished(reason: reason, e2e: now - stream.arrivalTime)
+                    deliveries.append((stream.continuation, out, true))
+                } else {
+                    s.streams[u.requestId] = stream
+                    deliveries.append((stream.continuation, out, false))
+                }
+            }
+            updateGauges(s)
+        }
+        for (continuation, out, last) in deliveries {
+            continuation.yield(out)
+            if last { continuation.finish() }
+        }
+    }
+
+    private func updateGauges(_ s: State) {
+        metrics.running.record(s.scheduler.running.count)
+        metrics.waiting.record(s.scheduler.waiting.count)
+        metrics.kvCacheUsage.record(s.scheduler.kvCache.usage)
+        metrics.recordPrefixCache(queries: s.scheduler.kvCache.prefixCacheQueries, hits: s.scheduler.kvCache.prefixCacheHits)
+    }
+
+    // MARK: Lifecycle
+
+    /// Refuses new requests from now on (graceful shutdown); running ones go on.
+    public func stopAccepting() { state.withLock { $0.accepting = false } }
+
+    /// Ends the loop; every unfinished request is aborted.
+    public func stop() {
+        state.withLock { $0.stopping = true; $0.accepting = false }
+        wakeUp.signal()
+    }
+
+    private func abortAll() {
+        let streams = state.withLock { s -> [Stream] in
+            for id in s.streams.keys { s.scheduler.finish(id, reason: .abort) }
+            defer { s.streams.removeAll() }
+            updateGauges(s)
+            return Array(s.streams.values)
+        }
+        for stream in streams { stream.continuation.finish(throwing: EngineError.aborted) }
+    }
+
+    // MARK: Introspection
+
+    public struct Snapshot: Sendable, Equatable {
+        public var running: Int
+        public var waiting: Int
+        public var kvCacheUsage: Double
+        public var freeBlocks: Int
+        public var cachedBlocks: Int
+        public var referencedBlocks: Int
+    }
+
+    public var snapshot: Snapshot {
+        state.withLock { s in
+            let pool = s.scheduler.kvCache.pool
+            return Snapshot(
+                running: s.scheduler.running.count, waiting: s.scheduler.waiting.count,
+                kvCacheUsage: pool.usage, freeBlocks: pool.freeBlockCount, cachedBlocks: pool.cachedBlockCount,
+                referencedBlocks: pool.blockCount - pool.freeBlockCount)
+        }
+    }
+
+    /// Frees the cached contents of every free block.
+    public func resetPrefixCache() { state.withLock { s in s.scheduler.resetPrefixCache() } }
+}
+
+public struct EngineSetupError: Error, CustomStringConvertible {
+    public let description: String
+}

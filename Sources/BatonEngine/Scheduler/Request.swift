@@ -1,0 +1,88 @@
+// One request as the scheduler sees it: its tokens, how far the KV cache has computed them,
+// its state, and why it finished. vLLM v1's `Request`.
+
+import BatonModel
+
+public enum RequestStatus: Sendable, Equatable {
+    case waiting
+    case running
+    /// Blocks were taken back; it waits again and recomputes everything.
+    case preempted
+    case finished(FinishReason)
+
+    public var isFinished: Bool {
+        if case .finished = self { return true }
+        return false
+    }
+}
+
+/// Why a request stopped, in OpenAI's words where they exist.
+public enum FinishReason: String, Sendable, Equatable {
+    /// EOS, a stop token or a stop string.
+    case stop
+    /// max_tokens or the context length.
+    case length
+    /// Aborted by the client (disconnect) or by shutdown.
+    case abort
+}
+
+/// What a request asks for, fixed at arrival.
+public struct RequestParameters: Sendable, Equatable {
+    public var maxTokens: Int
+    public var sampling: SamplingParameters
+    /// Token ids that end the request (EOS and the model's end-of-turn ids unless `ignoreEOS`,
+    /// plus the client's `stop_token_ids`). The stop token counts as generated, as in vLLM.
+    public var stopTokenIds: Set<Int32>
+    public var stopStrings: [String]
+    public var logprobs: Int?
+    public var cacheSalt: String?
+
+    public init(
+        maxTokens: Int, sampling: SamplingParameters = .greedy, stopTokenIds: Set<Int32> = [],
+        stopStrings: [String] = [], logprobs: Int? = nil, cacheSalt: String? = nil
+    ) {
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.stopTokenIds = stopTokenIds
+        self.stopStrings = stopStrings
+        self.logprobs = logprobs
+        self.cacheSalt = cacheSalt
+    }
+}
+
+public struct Request: Sendable {
+    public let id: String
+    public let promptTokenIds: [Int32]
+    public let parameters: RequestParameters
+    public internal(set) var outputTokenIds: [Int32] = []
+    public internal(set) var status: RequestStatus = .waiting
+    /// Tokens whose K/V are in the cache (prefix hits included).
+    public internal(set) var numComputedTokens = 0
+    /// Prompt tokens served from the prefix cache at first scheduling (usage `cached_tokens`).
+    public internal(set) var numCachedTokens = 0
+    public internal(set) var numPreemptions = 0
+    /// Hashes of the full blocks of `allTokenIds`.
+    public internal(set) var blockHashes: [BlockHash] = []
+    /// prompt + output, what the cache must hold.
+    public internal(set) var allTokenIds: [Int32]
+
+    public init(id: String, promptTokenIds: [Int32], parameters: RequestParameters) {
+        self.id = id
+        self.promptTokenIds = promptTokenIds
+        self.parameters = parameters
+        allTokenIds = promptTokenIds
+    }
+
+    public var numTokens: Int { allTokenIds.count }
+    public var numPromptTokens: Int { promptTokenIds.count }
+
+    mutating func appendOutput(_ token: Int32, blockSize: Int) {
+        outputTokenIds.append(token)
+        allTokenIds.append(token)
+        updateBlockHashes(blockSize: blockSize)
+    }
+
+    mutating func updateBlockHashes(blockSize: Int) {
+        BlockHash.extend(&blockHashes, tokens: allTokenIds, blockSize: blockSize, salt: parameters.cacheSalt)
+    }
+}
