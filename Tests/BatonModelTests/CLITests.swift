@@ -3,6 +3,7 @@
 
 import BatonModel
 import Foundation
+import BatonTesting
 import Testing
 
 @Suite(.serialized) struct CLITests {

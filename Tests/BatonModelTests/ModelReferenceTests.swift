@@ -3,6 +3,7 @@
 // next-token top-5 and logits for every prompt, and 48-token greedy continuations.
 
 import Foundation
+import BatonTesting
 import Testing
 @testable import BatonModel
 

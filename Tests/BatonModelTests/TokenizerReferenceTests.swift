@@ -2,6 +2,7 @@
 // scripts/reference/make_tokenizer_reference.py with llama-cpp-python on the same GGUF): exact
 // ids for every string, with and without special-token parsing, and lossless round trips.
 
+import BatonTesting
 import Testing
 @testable import BatonModel
 

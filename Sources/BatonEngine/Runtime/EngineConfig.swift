@@ -58,6 +58,33 @@ public struct RequestOutput: Sendable, Equatable {
     public var promptTokens: Int
     public var cachedTokens: Int
     public var completionTokens: Int
+
+    public init(
+        text: String = "", tokenIds: [Int32] = [], logprobs: [TokenLogprob] = [], finishReason: FinishReason? = nil,
+        stopReason: StopReason? = nil, promptTokens: Int = 0, cachedTokens: Int = 0, completionTokens: Int = 0
+    ) {
+        self.text = text
+        self.tokenIds = tokenIds
+        self.logprobs = logprobs
+        self.finishReason = finishReason
+        self.stopReason = stopReason
+        self.promptTokens = promptTokens
+        self.cachedTokens = cachedTokens
+        self.completionTokens = completionTokens
+    }
+
+    /// Appends a later output of the same request (text, tokens, logprobs; counts and finish
+    /// from the later one).
+    public mutating func merge(_ next: RequestOutput) {
+        text += next.text
+        tokenIds += next.tokenIds
+        logprobs += next.logprobs
+        finishReason = next.finishReason
+        stopReason = next.stopReason
+        promptTokens = next.promptTokens
+        cachedTokens = next.cachedTokens
+        completionTokens = next.completionTokens
+    }
 }
 
 public enum StopReason: Sendable, Equatable {

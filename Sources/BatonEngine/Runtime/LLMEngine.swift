@@ -35,6 +35,8 @@ public final class LLMEngine: Sendable {
         var streams: [String: Stream] = [:]
         var accepting = true
         var stopping = false
+        /// Stop once nothing is left to run.
+        var draining = false
     }
 
     public init(model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig, metrics: EngineMetrics = EngineMetrics()) throws {
@@ -55,7 +57,7 @@ public final class LLMEngine: Sendable {
 
     /// Queues `request`; its outputs arrive on the returned stream, which ends after the output
     /// carrying a finish reason. Throws at once if it cannot be admitted.
-    public func generate(_ request: EngineRequest) throws(EngineError) -> AsyncThrowingStream<RequestOutput, Error> {
+    public func generate(_ request: EngineRequest) throws(EngineError) -> RequestStream {
         let (stream, continuation) = AsyncThrowingStream<RequestOutput, Error>.makeStream()
         let id = request.id
         let result: Result<Void, EngineError> = state.withLock { s in
@@ -79,7 +81,7 @@ public final class LLMEngine: Sendable {
             if case .cancelled = termination { self?.abort(id) }
         }
         wakeUp.signal()
-        return stream
+        return RequestStream(base: stream, requestId: id, engine: self)
     }
 
     /// Ends a request now and frees its blocks; its stream finishes. Unknown ids are ignored.
@@ -97,6 +99,7 @@ public final class LLMEngine: Sendable {
     public func runLoop() {
         while true {
             let (output, samplers, logprobs, stopping) = state.withLock { s -> (SchedulerOutput, [String: Sampler], [String: Int], Bool) in
+                if s.draining, !s.scheduler.hasUnfinished { s.stopping = true }
                 guard !s.stopping else { return (SchedulerOutput(), [:], [:], true) }
                 let output = s.scheduler.schedule()
                 var samplers: [String: Sampler] = [:]
@@ -191,6 +194,12 @@ public final class LLMEngine: Sendable {
 
     /// Refuses new requests from now on (graceful shutdown); running ones go on.
     public func stopAccepting() { state.withLock { $0.accepting = false } }
+
+    /// Refuses new requests and ends the loop once the running ones are done.
+    public func drain() {
+        state.withLock { $0.draining = true; $0.accepting = false }
+        wakeUp.signal()
+    }
 
     /// Ends the loop; every unfinished request is aborted.
     public func stop() {

@@ -1,4 +1,4 @@
-// Stop strings over streamed text: the text a stop string could still begin in is held back,
+// Stop strings over streamed text: the shortest tail that could still begin a stop string is held back,
 // so a stop string never reaches the client, even when it spans several tokens. Works on UTF-8
 // bytes; what it releases always ends on a character boundary.
 
@@ -35,9 +35,22 @@ public struct StopChecker: Sendable {
             let out = release(upTo: max(released, earliest.at))
             return (out, String(decoding: earliest.stop, as: UTF8.self))
         }
-        var end = text.count - holdBack
+        var end = text.count - partialMatchLength()
         while end > released, end < text.count, text[end] & 0xC0 == 0x80 { end -= 1 }
         return (release(upTo: max(released, end)), nil)
+    }
+
+    /// Length of the longest tail of the text that is a proper prefix of a stop string.
+    private func partialMatchLength() -> Int {
+        var longest = 0
+        for stop in stops {
+            var k = min(stop.count - 1, text.count - released)
+            while k > longest {
+                if text[(text.count - k)...].elementsEqual(stop[0..<k]) { longest = k; break }
+                k -= 1
+            }
+        }
+        return longest
     }
 
     /// Everything still held back (at the end of the request).
