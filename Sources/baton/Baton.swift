@@ -3,11 +3,11 @@
 import ArgumentParser
 
 @main
-struct Baton: ParsableCommand {
+struct Baton: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baton",
         abstract: "Prefill/decode disaggregated LLM serving.",
-        subcommands: [Generate.self, Tokenize.self, Model.self]
+        subcommands: [Engine.self, Generate.self, Tokenize.self, Model.self]
     )
 }
 

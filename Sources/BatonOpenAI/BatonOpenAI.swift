@@ -1,1 +1,0 @@
-// OpenAI wire types.

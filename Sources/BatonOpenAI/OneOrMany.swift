@@ -1,0 +1,85 @@
+// JSON fields OpenAI lets be one value or a list (`stop`, `prompt`), and message content that is
+// a string or a list of parts.
+
+/// `"x"` or `["x", "y"]`.
+public enum OneOrMany<T: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    case one(T)
+    case many([T])
+
+    public var values: [T] {
+        switch self {
+        case .one(let v): [v]
+        case .many(let vs): vs
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let v = try? c.decode(T.self) { self = .one(v); return }
+        self = .many(try c.decode([T].self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .one(let v): try c.encode(v)
+        case .many(let vs): try c.encode(vs)
+        }
+    }
+}
+
+/// A completions `prompt`: text, texts, token ids, or lists of token ids.
+public enum PromptInput: Codable, Sendable, Equatable {
+    case text(String)
+    case texts([String])
+    case tokens([Int])
+    case tokenLists([[Int]])
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let v = try? c.decode(String.self) { self = .text(v) }
+        else if let v = try? c.decode([String].self) { self = .texts(v) }
+        else if let v = try? c.decode([Int].self) { self = .tokens(v) }
+        else if let v = try? c.decode([[Int]].self) { self = .tokenLists(v) }
+        else {
+            throw DecodingError.typeMismatch(
+                PromptInput.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a string, a list of strings, or token ids"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .text(let v): try c.encode(v)
+        case .texts(let v): try c.encode(v)
+        case .tokens(let v): try c.encode(v)
+        case .tokenLists(let v): try c.encode(v)
+        }
+    }
+}
+
+/// Chat message content: a string, or parts of which the `text` ones are used.
+public struct MessageContent: Codable, Sendable, Equatable {
+    public var text: String
+
+    public init(_ text: String) { self.text = text }
+
+    struct Part: Codable { var type: String; var text: String? }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { text = ""; return }
+        if let s = try? c.decode(String.self) { text = s; return }
+        let parts = try c.decode([Part].self)
+        for p in parts where p.type != "text" {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath, debugDescription: "content part type '\(p.type)' is not supported (only 'text')"))
+        }
+        text = parts.compactMap(\.text).joined()
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(text)
+    }
+}

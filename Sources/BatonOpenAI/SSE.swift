@@ -1,0 +1,25 @@
+// Server-sent events as OpenAI streams them: `data: {json}\n\n` per chunk, `data: [DONE]\n\n`
+// at the end.
+
+import Foundation
+
+public enum SSE {
+    public static let done = "data: [DONE]\n\n"
+
+    /// One event carrying `value` as compact JSON.
+    public static func event(_ value: some Encodable, encoder: JSONEncoder) throws -> Data {
+        var data = Data("data: ".utf8)
+        data.append(try encoder.encode(value))
+        data.append(contentsOf: [10, 10])
+        return data
+    }
+
+    /// The `data:` payloads in a stream body (for clients and tests).
+    public static func payloads(_ text: String) -> [String] {
+        text.components(separatedBy: "\n\n").compactMap { event in
+            let lines = event.split(separator: "\n").filter { $0.hasPrefix("data:") }
+            guard !lines.isEmpty else { return nil }
+            return lines.map { String($0.dropFirst(5)).trimmingCharacters(in: .whitespaces) }.joined(separator: "\n")
+        }
+    }
+}

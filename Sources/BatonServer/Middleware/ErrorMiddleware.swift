@@ -1,0 +1,40 @@
+// Every failure leaves as an OpenAI-shaped JSON error: APIError as it is, Hummingbird's own
+// errors (unknown route, body too large) mapped, anything else a 500 that names no internals.
+
+import BatonOpenAI
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let maxBodyBytes: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return error.response()
+        } catch let error as HTTPError {
+            switch error.status {
+            case .contentTooLarge: return APIError.tooLarge(limit: maxBodyBytes).response()
+            case .notFound: return APIError.notFound("No route \(request.method) \(request.uri.path).").response()
+            case .methodNotAllowed:
+                return APIError(status: 405, message: "Method \(request.method) is not allowed on \(request.uri.path).", type: "invalid_request_error").response()
+            default:
+                return APIError(status: Int(error.status.code), message: error.body ?? error.status.reasonPhrase, type: "invalid_request_error").response()
+            }
+        } catch {
+            context.logger.error("request failed: \(error)")
+            return APIError.server("Internal error while handling the request.").response()
+        }
+    }
+}
+
+extension APIError {
+    func response() -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        let data = (try? JSONEncoder().encode(body)) ?? Data("{\"error\":{\"message\":\"error\"}}".utf8)
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

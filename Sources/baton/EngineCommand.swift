@@ -1,0 +1,95 @@
+// `baton engine`: one engine replica behind the OpenAI API (vLLM's `vllm serve` flags).
+
+import ArgumentParser
+import BatonEngine
+import BatonModel
+import BatonServer
+import Foundation
+import Logging
+
+struct Engine: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve one engine replica over the OpenAI API.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8000
+    @Option(help: "Model name in the API (default: the --model value).") var servedModelName: String?
+    @Option(help: "Most sequences per step.") var maxNumSeqs = 64
+    @Option(help: "Token budget per step (prefill chunks and decodes).") var maxNumBatchedTokens = 512
+    @Option(help: "Context length (default 2048, at most the model's).") var maxModelLen: Int?
+    @Option(help: "KV cache size in bytes (suffixes K, M, G, KiB, MiB, GiB).") var kvCacheMemory = "1GiB"
+    @Option(help: "KV blocks, overriding --kv-cache-memory.") var numGpuBlocksOverride: Int?
+    @Option(help: "KV cache element type: auto or f16.") var kvCacheDtype = "auto"
+    @Option(help: "Tokens per KV block.") var blockSize = 16
+    @Flag(inversion: .prefixedEnableDisable, help: "Prefix caching.") var prefixCaching = true
+    @Option(help: "Requests waiting at most before 429.") var maxWaiting = 1024
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Require 'Authorization: Bearer KEY' (default: $BATON_API_KEY).") var apiKey: String?
+    @Option(help: "Largest request body in bytes.") var maxBodyBytes = 4 << 20
+    @Option(help: "Seconds running requests get after SIGTERM.") var shutdownTimeout: Double = 30
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be in 1...65535") }
+        guard (1...4096).contains(maxNumSeqs) else { throw ValidationError("--max-num-seqs must be in 1...4096") }
+        guard (1...65536).contains(maxNumBatchedTokens) else { throw ValidationError("--max-num-batched-tokens must be in 1...65536") }
+        guard (1...1024).contains(blockSize) else { throw ValidationError("--block-size must be in 1...1024") }
+        guard ["auto", "f16", "float16", "half"].contains(kvCacheDtype) else {
+            throw ValidationError("--kv-cache-dtype '\(kvCacheDtype)' is not supported (auto, f16)")
+        }
+        if let maxModelLen { guard maxModelLen >= 1 else { throw ValidationError("--max-model-len must be at least 1") } }
+        if let numGpuBlocksOverride { guard numGpuBlocksOverride >= 1 else { throw ValidationError("--num-gpu-blocks-override must be at least 1") } }
+        if let threads { guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") } }
+        _ = try Self.parseBytes(kvCacheMemory)
+        guard maxWaiting >= 1, maxBodyBytes >= 1024, shutdownTimeout >= 0 else {
+            throw ValidationError("--max-waiting ≥ 1, --max-body-bytes ≥ 1024 and --shutdown-timeout ≥ 0")
+        }
+    }
+
+    static func parseBytes(_ text: String) throws -> Int {
+        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("K", 1000), ("M", 1_000_000), ("G", 1_000_000_000), ("B", 1)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            if let v = Double(text.dropLast(suffix.count)), v > 0, v * Double(scale) < 1e13 { return Int(v * Double(scale)) }
+        }
+        if let v = Int(text), v > 0 { return v }
+        throw ValidationError("--kv-cache-memory '\(text)' is not a size (e.g. 1GiB, 512MiB, 1073741824)")
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "baton.engine")
+        logger.logLevel = .info
+        let key = apiKey ?? ProcessInfo.processInfo.environment["BATON_API_KEY"]
+        let name = servedModelName ?? modelOptions.model
+        let config = ServerConfig(
+            host: host, port: port, servedModelName: name, apiKey: key, maxBodyBytes: maxBodyBytes,
+            shutdownTimeoutSeconds: shutdownTimeout)
+        let options = self
+        let log = logger
+        try await EngineServer.run(config: config, logger: logger) { metrics in
+            try options.load(metrics: metrics, name: name, logger: log)
+        }
+    }
+
+    func load(metrics: EngineMetrics, name: String, logger: Logger) throws -> EngineHost.Loaded {
+        let path = try modelOptions.resolvedPath()
+        let file = try GGUFFile(path: path)
+        let modelConfig = try LlamaConfiguration(gguf: file)
+        let context = min(maxModelLen ?? 2048, modelConfig.contextLength)
+        let scheduler = SchedulerConfig(
+            maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens, maxModelLen: context,
+            enableChunkedPrefill: true, maxWaiting: maxWaiting)
+        let serving = try ServingModel.load(
+            path: path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, scheduler: scheduler)
+        let kvBytes = try Self.parseBytes(kvCacheMemory)
+        let blocks = numGpuBlocksOverride ?? EngineConfig.blockCount(kvCacheBytes: kvBytes, config: modelConfig, blockSize: blockSize)
+        guard blocks * blockSize >= context else {
+            throw ValidationError("the KV cache holds \(blocks) blocks of \(blockSize) tokens, fewer than one \(context)-token context")
+        }
+        let engineConfig = EngineConfig(
+            scheduler: scheduler, blockSize: blockSize, blockCount: blocks, enablePrefixCaching: prefixCaching, servedModelName: name)
+        let engine = try LLMEngine(
+            model: serving.model, tokenizer: serving.tokenizer, config: engineConfig,
+            metrics: metrics)
+        logger.info("engine ready: \(path), \(blocks) KV blocks of \(blockSize) tokens, context \(context), listening on \(host):\(port)")
+        return EngineHost.Loaded(engine: engine, serving: serving)
+    }
+}
