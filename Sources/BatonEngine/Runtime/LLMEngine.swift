@@ -88,7 +88,10 @@ public final class LLMEngine: Sendable {
     public func abort(_ id: String) {
         let stream: Stream? = state.withLock { s in
             s.scheduler.finish(id, reason: .abort)
-            return s.streams.removeValue(forKey: id)
+            let stream = s.streams.removeValue(forKey: id)
+            if let stream { metrics.requestFinished(reason: .abort, e2e: monotonicSeconds() - stream.arrivalTime) }
+            updateGauges(s)
+            return stream
         }
         stream?.continuation.finish()
     }
@@ -209,7 +212,10 @@ public final class LLMEngine: Sendable {
 
     private func abortAll() {
         let streams = state.withLock { s -> [Stream] in
-            for id in s.streams.keys { s.scheduler.finish(id, reason: .abort) }
+            for (id, stream) in s.streams {
+                s.scheduler.finish(id, reason: .abort)
+                metrics.requestFinished(reason: .abort, e2e: monotonicSeconds() - stream.arrivalTime)
+            }
             defer { s.streams.removeAll() }
             updateGauges(s)
             return Array(s.streams.values)

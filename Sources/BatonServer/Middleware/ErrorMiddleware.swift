@@ -5,6 +5,7 @@ import BatonOpenAI
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let maxBodyBytes: Int
@@ -23,6 +24,8 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             default:
                 return APIError(status: Int(error.status.code), message: error.body ?? error.status.reasonPhrase, type: "invalid_request_error").response()
             }
+        } catch is NIOTooManyBytesError {
+            return APIError.tooLarge(limit: maxBodyBytes).response()
         } catch {
             context.logger.error("request failed: \(error)")
             return APIError.server("Internal error while handling the request.").response()

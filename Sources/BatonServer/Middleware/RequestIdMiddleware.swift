@@ -25,14 +25,14 @@ struct RequestIdMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// `Authorization: Bearer <key>` on the API routes when a key is set (health and metrics stay
-/// open, as in vLLM).
+/// `Authorization: Bearer <key>` on the API routes (`/v1/*`, `/tokenize`, `/detokenize`) when a
+/// key is set; health and metrics stay open, as in vLLM.
 struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     let key: String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if path == "/health" || path == "/metrics" || path == "/version" { return try await next(request, context) }
+        guard path.hasPrefix("/v1/") || path == "/tokenize" || path == "/detokenize" else { return try await next(request, context) }
         guard let auth = request.headers[.authorization], auth == "Bearer \(key)" else { throw APIError.unauthorized }
         return try await next(request, context)
     }

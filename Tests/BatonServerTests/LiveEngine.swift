@@ -1,0 +1,94 @@
+// A real `baton engine` process on a free loopback port, for tests that talk to it over HTTP.
+
+import BatonTesting
+import Foundation
+
+final class LiveEngine: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let apiKey: String
+    let log: URL
+
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// Starts `.build/debug/baton engine` (built by scripts/test.sh) and waits for /health.
+    init(apiKey: String = "test-key", extra: [String] = []) async throws {
+        _ = try RealModel.require()
+        let binary = Self.packageRoot.appendingPathComponent(".build/debug/baton")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw RealModelMissing(description: "\(binary.path) is missing; run scripts/test.sh (it builds baton first)")
+        }
+        port = Int.random(in: 20000...40000)
+        self.apiKey = apiKey
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("baton-engine-\(port).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = binary
+        process.arguments = ["engine", "--model", RealModel.path, "--served-model-name", "smollm2", "--port", String(port),
+                             "--api-key", apiKey, "--threads", "2", "--kv-cache-memory", "256MiB"] + extra
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        for _ in 0..<300 {
+            if let (status, _) = try? await get("/health"), status == 200 { return }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        stop()
+        throw RealModelMissing(description: "baton engine did not become healthy: \(logText)")
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+    var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+
+    /// A plain HTTP request with curl (no client library between the test and the wire).
+    func request(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]) async throws -> (Int, String) {
+        var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, baseURL + path, "--max-time", "120"]
+        for (k, v) in headers { args += ["-H", "\(k): \(v)"] }
+        if let body { args += ["-H", "Content-Type: application/json", "--data-binary", body] }
+        let out = try await Self.run("/usr/bin/curl", args)
+        let lines = out.split(separator: "\n", omittingEmptySubsequences: false)
+        let status = Int(lines.last ?? "") ?? 0
+        return (status, lines.dropLast().joined(separator: "\n"))
+    }
+
+    func get(_ path: String) async throws -> (Int, String) { try await request("GET", path) }
+
+    func post(_ path: String, _ body: String, key: String? = nil) async throws -> (Int, String) {
+        try await request("POST", path, body: body, headers: ["Authorization": "Bearer \(key ?? apiKey)"])
+    }
+
+    /// Runs a program to completion on a thread of its own (it blocks); returns stdout.
+    static func run(_ path: String, _ args: [String], check: Bool = false) async throws -> String {
+        try await withCheckedThrowingContinuation { c in
+            Thread { c.resume(with: Result { try runBlocking(path, args, check: check) }) }.start()
+        }
+    }
+
+    private static func runBlocking(_ path: String, _ args: [String], check: Bool) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        if check, p.terminationStatus != 0 {
+            throw RealModelMissing(description: "\(path) exited \(p.terminationStatus): \(text)\(String(decoding: errData, as: UTF8.self))")
+        }
+        return text
+    }
+}
