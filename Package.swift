@@ -69,7 +69,7 @@ let package = Package(
                 "BatonServer", "BatonTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            exclude: ["openai_interop.py"]
+            exclude: ["openai_interop.py", "openapi_check.py"]
         ),
         .testTarget(
             name: "BatonModelTests",

@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --product baton
 .build/debug/baton model pull smollm2 >/dev/null
-# The interop tests drive `baton engine` with the official openai client.
-if [ ! -x .build/interop-venv/bin/python ] || ! .build/interop-venv/bin/python -c "import openai" 2>/dev/null; then
+# The interop tests drive `baton engine` with the official openai client and check responses
+# against docs/openapi.yaml with jsonschema.
+if [ ! -x .build/interop-venv/bin/python ] || ! .build/interop-venv/bin/python -c "import openai, jsonschema, yaml" 2>/dev/null; then
     python3 -m venv .build/interop-venv
-    .build/interop-venv/bin/pip install --quiet --disable-pip-version-check "openai>=1.40"
+    .build/interop-venv/bin/pip install --quiet --disable-pip-version-check "openai>=1.40" "jsonschema>=4.18" pyyaml
 fi
 swift test "$@"

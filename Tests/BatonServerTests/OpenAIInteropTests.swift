@@ -16,4 +16,14 @@ import Testing
         let out = try await LiveEngine.run(python.path, [script.path, engine.baseURL, engine.apiKey], check: true)
         #expect(out.contains("all checks passed"), "\(out)")
     }
+
+    @Test func responsesMatchTheOpenAPIDocument() async throws {
+        let engine = try await LiveEngine()
+        defer { engine.stop() }
+        let python = LiveEngine.packageRoot.appendingPathComponent(".build/interop-venv/bin/python")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("openapi_check.py")
+        let spec = LiveEngine.packageRoot.appendingPathComponent("docs/openapi.yaml")
+        let out = try await LiveEngine.run(python.path, [script.path, spec.path, engine.baseURL, engine.apiKey], check: true)
+        #expect(out.contains("responses match"), "\(out)")
+    }
 }
