@@ -1,6 +1,7 @@
 // The engine's KV storage: `blockCount` blocks of `blockSize` slots per layer, f16, addressed by
-// slot = block · blockSize + offset through each request's block table. Pages are calloc'ed, so
-// memory is committed only as blocks are first written.
+// slot = block · blockSize + offset through each request's block table. The whole pool is
+// committed at start (as vLLM reserves its KV memory), so the engine's RSS is flat from then on
+// instead of creeping up as the LRU queue reaches blocks never written before.
 
 import BatonModel
 
@@ -32,6 +33,7 @@ public final class PagedKVCache: KVCacheStorage, @unchecked Sendable {
         layers = config.layerCount
         let count = layers * 2 * slotCount * kvDim
         guard let raw = calloc(count, MemoryLayout<Float16>.stride) else { return nil }
+        memset(raw, 0, count * MemoryLayout<Float16>.stride)   // commit every page now
         storage = raw.bindMemory(to: Float16.self, capacity: count)
     }
 
