@@ -9,7 +9,9 @@
 // block eight integer sums of four products, each FMA'd into its own f32 lane with the f32 scale
 // d_w·d_x. So q is kept as an integer-valued float (exact products and sums) and in each block
 // the 32 values are stored "lane-major": position 8·t + j holds q[4·j + t], so that the four
-// products of lane j are four vertical SIMD8 operations (t = 0…3).
+// products of lane j are four vertical SIMD8 operations (t = 0…3). For Q8_1 (Q4_1 weights) the
+// lanes 4–7, which meet the high nibbles, hold q/16 (exact): the Q4_1 decoder then keeps those
+// nibbles ×16 and saves its shifts; products and sums stay exact integers.
 //
 // Row layout of the prepared buffer (rowStride floats per row):
 //   f32 / f16:  [ x₀ … xₖ₋₁ (rounded) | 0 padding to a multiple of 16 ]
@@ -80,7 +82,7 @@ public final class ActivationBuffer: @unchecked Sendable {
             case .q8_0, .q8_1:
                 let blocks = cols / 32
                 for b in 0..<blocks {
-                    let (d, s) = quantizeBlockQ8(src + 32 * b, dst + 32 * b)
+                    let (d, s) = quantizeBlockQ8(src + 32 * b, dst + 32 * b, highScale: format == .q8_1 ? 1 / 16 : 1)
                     dst[cols + b] = d
                     if format == .q8_1 { dst[cols + blocks + b] = s }
                 }
@@ -102,10 +104,11 @@ public final class ActivationBuffer: @unchecked Sendable {
     public func row(_ r: Int) -> UnsafePointer<Float> { UnsafePointer(storage + r * rowStride) }
 }
 
-/// Quantises 32 values to Q8 and writes q (as floats, lane-major: dst[8t + j] = q[4j + t]);
+/// Quantises 32 values to Q8 and writes q (as floats, lane-major: dst[8t + j] = q[4j + t],
+/// lanes j = 4…7 times `highScale`: 1/16 for Q8_1, matched by Q4_1 weights decoded ×16);
 /// returns (f16(d), f16(d·Σq)) as floats (Q8's d and Q8_1's s).
 @inline(__always)
-func quantizeBlockQ8(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) -> (Float, Float) {
+func quantizeBlockQ8(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, highScale: Float) -> (Float, Float) {
     let v0 = loadVector(src), v1 = loadVector(src + 16)
     var amax: Float = 0
     for i in 0..<16 { amax = Swift.max(amax, Swift.max(Swift.abs(v0[i]), Swift.abs(v1[i]))) }
@@ -118,7 +121,7 @@ func quantizeBlockQ8(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Fl
     for j in 0..<4 {
         for t in 0..<4 {
             dst[8 * t + j] = q0[4 * j + t]
-            dst[8 * t + j + 4] = q1[4 * j + t]
+            dst[8 * t + j + 4] = q1[4 * j + t] * highScale
         }
     }
     return (Float(Float16(d)), Float(Float16(d * (q0 + q1).sum())))

@@ -17,11 +17,16 @@ public func gemv(
     switch w.type {
     case .q4_1, .q4_0, .q8_0:
         var r = rows.lowerBound
+        while r + 4 <= rows.upperBound {
+            let v = quantDotQuad(w.type, w.row(r), w.row(r + 1), w.row(r + 2), w.row(r + 3), x, k)
+            for i in 0..<4 { if accumulate { y[r + i] += v[i] } else { y[r + i] = v[i] } }
+            r += 4
+        }
         while r < rows.upperBound {
             let r1 = Swift.min(r + 1, rows.upperBound - 1)
-            let (v0, v1) = quantDotPair(w.type, w.row(r), w.row(r1), x, k)
-            if accumulate { y[r] += v0 } else { y[r] = v0 }
-            if r1 != r { if accumulate { y[r1] += v1 } else { y[r1] = v1 } }
+            let v = quantDotQuad(w.type, w.row(r), w.row(r1), w.row(r), w.row(r1), x, k)
+            if accumulate { y[r] += v[0] } else { y[r] = v[0] }
+            if r1 != r { if accumulate { y[r1] += v[1] } else { y[r1] = v[1] } }
             r += 2
         }
     case .f32:
@@ -44,41 +49,80 @@ public func gemv(
     }
 }
 
-/// The dot products of rows `a` and `b` (same quantised type) with the prepared row `x`.
+/// The dot products of four rows (same quantised type) with the prepared row `x`.
 @inline(__always)
-func quantDotPair(_ type: QuantType, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ k: Int) -> (Float, Float) {
+func quantDotQuad(
+    _ type: QuantType, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ c: UnsafeRawPointer, _ d: UnsafeRawPointer,
+    _ x: UnsafePointer<Float>, _ k: Int
+) -> SIMD4<Float> {
     switch type {
-    case .q4_1: quantDotPair(a, b, x, k, blockBytes: 20, quantOffset: 4, hasMin: true, decode: nibbleLanes)
-    case .q4_0: quantDotPair(a, b, x, k, blockBytes: 18, quantOffset: 2, hasMin: false, decode: nibbleLanesCentred)
-    default: quantDotPair(a, b, x, k, blockBytes: 34, quantOffset: 2, hasMin: false, decode: int8Lanes)
+    case .q4_1: quantDotQuad(a, b, c, d, x, k, blockBytes: 20, quantOffset: 4, hasMin: true, decode: nibbleLanesScaled)
+    case .q4_0: quantDotQuad(a, b, c, d, x, k, blockBytes: 18, quantOffset: 2, hasMin: false, decode: nibbleLanesCentred)
+    default: quantDotQuad(a, b, c, d, x, k, blockBytes: 34, quantOffset: 2, hasMin: false, decode: int8Lanes)
     }
 }
 
+/// Two row pairs at once, sharing the loads of x.
 @inline(__always)
-func quantDotPair(
-    _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ k: Int,
+func quantDotQuad(
+    _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ c: UnsafeRawPointer, _ d: UnsafeRawPointer,
+    _ x: UnsafePointer<Float>, _ k: Int,
     blockBytes: Int, quantOffset: Int, hasMin: Bool, decode: (UnsafeRawPointer, UnsafeRawPointer) -> BlockLanes
-) -> (Float, Float) {
+) -> SIMD4<Float> {
     let nb = k / 32
-    var acc = SIMD16<Float>()
-    var sa: Float = 0, sb: Float = 0
-    var pa = a, pb = b
+    var p0 = PairAcc(), p1 = PairAcc()
+    var pa = a, pb = b, pc = c, pd = d
     for blk in 0..<nb {
-        let w = decode(pa + quantOffset, pb + quantOffset)
         let xb = x + 32 * blk
-        let xy = w.dot(dup8(xb), dup8(xb + 8), dup8(xb + 16), dup8(xb + 24))
+        let x0 = dup8(xb), x1 = dup8(xb + 8), x2 = dup8(xb + 16), x3 = dup8(xb + 24)
         let dx = x[k + blk]
-        let dv = SIMD16(lowHalf: SIMD8(repeating: halfToFloat(pa, 0) * dx), highHalf: SIMD8(repeating: halfToFloat(pb, 0) * dx))
-        acc.addProduct(dv, xy)
-        if hasMin {
-            let s = x[k + nb + blk]
-            sa.addProduct(halfToFloat(pa, 2), s)
-            sb.addProduct(halfToFloat(pb, 2), s)
-        }
+        let s: Float = hasMin ? x[k + nb + blk] : 0
+        p0.add(decode(pa + quantOffset, pb + quantOffset), blockScales(pa, pb), x0, x1, x2, x3, dx: dx, s: s, hasMin: hasMin)
+        p1.add(decode(pc + quantOffset, pd + quantOffset), blockScales(pc, pd), x0, x1, x2, x3, dx: dx, s: s, hasMin: hasMin)
         pa += blockBytes
         pb += blockBytes
+        pc += blockBytes
+        pd += blockBytes
     }
-    return (hsum8(acc.lowHalf) + sa, hsum8(acc.highHalf) + sb)
+    let r0 = p0.result(hasMin: hasMin), r1 = p1.result(hasMin: hasMin)
+    return SIMD4(r0.0, r0.1, r1.0, r1.1)
+}
+
+/// The running state of one row pair: eight lanes per row, and the summs of both rows in
+/// lanes 1 and 3 (lanes 0 and 2 collect unused d·s).
+@usableFromInline
+struct PairAcc {
+    var lanes = SIMD16<Float>()
+    var mins = SIMD4<Float>()
+
+    @inline(__always)
+    mutating func add(
+        _ w: BlockLanes, _ scales: SIMD4<Float>,
+        _ x0: SIMD16<Float>, _ x1: SIMD16<Float>, _ x2: SIMD16<Float>, _ x3: SIMD16<Float>,
+        dx: Float, s: Float, hasMin: Bool
+    ) {
+        let xy = w.dot(x0, x1, x2, x3)
+        let dv = SIMD16(lowHalf: SIMD8(repeating: scales[0]), highHalf: SIMD8(repeating: scales[2])) * dx
+        lanes.addProduct(dv, xy)
+        if hasMin { mins.addProduct(scales, SIMD4(repeating: s)) }
+    }
+
+    @inline(__always)
+    func result(hasMin: Bool) -> (Float, Float) {
+        hasMin ? (hsum8(lanes.lowHalf) + mins[1], hsum8(lanes.highHalf) + mins[3])
+               : (hsum8(lanes.lowHalf), hsum8(lanes.highHalf))
+    }
+}
+
+/// The first four bytes of two blocks as f16s, to f32: (d_a, m_a, d_b, m_b) for Q4_1; for the
+/// other types lanes 1 and 3 are unused.
+@inline(__always)
+func blockScales(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> SIMD4<Float> {
+    let words = SIMD2<UInt32>(a.loadUnaligned(as: UInt32.self), b.loadUnaligned(as: UInt32.self))
+    let h = unsafeBitCast(words, to: SIMD4<Float16>.self)
+    var r = SIMD4<Float>()
+    for i in 0..<4 { r[i] = Float(h[i]) }
+    return r
 }
 
 /// One block of two weight rows in lanes: w_t lane j = q[4j + t] of the first row (lanes 0–7)
@@ -109,6 +153,20 @@ func nibbleLanes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> BlockLanes {
     return BlockLanes(
         w0: smallFloats(v & f), w1: smallFloats((v &>> 8) & f),
         w2: smallFloats((v &>> 16) & f), w3: smallFloats((v &>> 24) & f))
+}
+
+/// As `nibbleLanes`, but lanes 4–7 (the high nibbles) are left ×16, which Q8_1 activations
+/// undo exactly (their lanes 4–7 hold q/16; Activations.swift): a byte mask instead of shifts.
+@inline(__always)
+func nibbleLanesScaled(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> BlockLanes {
+    let qa = a.loadUnaligned(as: SIMD4<UInt32>.self), qb = b.loadUnaligned(as: SIMD4<UInt32>.self)
+    var v = SIMD16<UInt32>(lowHalf: SIMD8(lowHalf: qa, highHalf: qa), highHalf: SIMD8(lowHalf: qb, highHalf: qb))
+    let lo: UInt32 = 0x0F0F_0F0F, hi: UInt32 = 0xF0F0_F0F0
+    v &= SIMD16<UInt32>(lo, lo, lo, lo, hi, hi, hi, hi, lo, lo, lo, lo, hi, hi, hi, hi)
+    let f: UInt32 = 0xFF
+    return BlockLanes(
+        w0: smallFloats(v & f), w1: smallFloats((v &>> 8) & f),
+        w2: smallFloats((v &>> 16) & f), w3: smallFloats(v &>> 24))
 }
 
 @inline(__always)

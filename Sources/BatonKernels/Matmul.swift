@@ -122,7 +122,7 @@ public func matmul(
 @inline(__always)
 func decodeQuantPanel(_ w: WeightMatrix, rows j: Int, _ panel: UnsafeMutablePointer<Float>) {
     switch w.type {
-    case .q4_1: decodeQuantPanel(w, rows: j, panel, blockBytes: 20, quantOffset: 4, hasMin: true, decode: nibbleLanes)
+    case .q4_1: decodeQuantPanel(w, rows: j, panel, blockBytes: 20, quantOffset: 4, hasMin: true, decode: nibbleLanesScaled)
     case .q4_0: decodeQuantPanel(w, rows: j, panel, blockBytes: 18, quantOffset: 2, hasMin: false, decode: nibbleLanesCentred)
     default: decodeQuantPanel(w, rows: j, panel, blockBytes: 34, quantOffset: 2, hasMin: false, decode: int8Lanes)
     }
