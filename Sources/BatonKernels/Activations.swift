@@ -10,8 +10,9 @@
 // d_w·d_x. So q is kept as an integer-valued float (exact products and sums) and in each block
 // the 32 values are stored "lane-major": position 8·t + j holds q[4·j + t], so that the four
 // products of lane j are four vertical SIMD8 operations (t = 0…3). For Q8_1 (Q4_1 weights) the
-// lanes 4–7, which meet the high nibbles, hold q/16 (exact): the Q4_1 decoder then keeps those
-// nibbles ×16 and saves its shifts; products and sums stay exact integers.
+// q of row t are stored times 2^-(8t) (lanes 0–3) and 2^-(8t+4) (lanes 4–7), exactly: the Q4_1
+// decoder then only masks each nibble in place in its 32-bit word (n · 2^(8t), n · 2^(8t+4))
+// and needs no shifts; the products and their sums are still the exact integers.
 //
 // Row layout of the prepared buffer (rowStride floats per row):
 //   f32 / f16:  [ x₀ … xₖ₋₁ (rounded) | 0 padding to a multiple of 16 ]
@@ -82,7 +83,7 @@ public final class ActivationBuffer: @unchecked Sendable {
             case .q8_0, .q8_1:
                 let blocks = cols / 32
                 for b in 0..<blocks {
-                    let (d, s) = quantizeBlockQ8(src + 32 * b, dst + 32 * b, highScale: format == .q8_1 ? 1 / 16 : 1)
+                    let (d, s) = quantizeBlockQ8(src + 32 * b, dst + 32 * b, nibbleScaled: format == .q8_1)
                     dst[cols + b] = d
                     if format == .q8_1 { dst[cols + blocks + b] = s }
                 }
@@ -105,10 +106,11 @@ public final class ActivationBuffer: @unchecked Sendable {
 }
 
 /// Quantises 32 values to Q8 and writes q (as floats, lane-major: dst[8t + j] = q[4j + t],
-/// lanes j = 4…7 times `highScale`: 1/16 for Q8_1, matched by Q4_1 weights decoded ×16);
+/// for Q8_1 (`nibbleScaled`) times 2^-(8t) in lanes 0–3 and 2^-(8t+4) in lanes 4–7, matched by
+/// Q4_1 weights decoded in place, Gemv.swift's nibbleLanesScaled);
 /// returns (f16(d), f16(d·Σq)) as floats (Q8's d and Q8_1's s).
 @inline(__always)
-func quantizeBlockQ8(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, highScale: Float) -> (Float, Float) {
+func quantizeBlockQ8(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, nibbleScaled: Bool) -> (Float, Float) {
     let v0 = loadVector(src), v1 = loadVector(src + 16)
     var amax: Float = 0
     for i in 0..<16 { amax = Swift.max(amax, Swift.max(Swift.abs(v0[i]), Swift.abs(v1[i]))) }
@@ -118,10 +120,12 @@ func quantizeBlockQ8(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Fl
     let p0 = v0 * id, p1 = v1 * id
     let q0 = (p0 + roundingMagic) - roundingMagic
     let q1 = (p1 + roundingMagic) - roundingMagic
-    for j in 0..<4 {
-        for t in 0..<4 {
-            dst[8 * t + j] = q0[4 * j + t]
-            dst[8 * t + j + 4] = q1[4 * j + t] * highScale
+    for t in 0..<4 {
+        let lo: Float = nibbleScaled ? Float(sign: .plus, exponent: -8 * t, significand: 1) : 1
+        let hi: Float = nibbleScaled ? Float(sign: .plus, exponent: -8 * t - 4, significand: 1) : 1
+        for j in 0..<4 {
+            dst[8 * t + j] = q0[4 * j + t] * lo
+            dst[8 * t + j + 4] = q1[4 * j + t] * hi
         }
     }
     return (Float(Float16(d)), Float(Float16(d * (q0 + q1).sum())))

@@ -155,18 +155,28 @@ func nibbleLanes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> BlockLanes {
         w2: smallFloats((v &>> 16) & f), w3: smallFloats((v &>> 24) & f))
 }
 
-/// As `nibbleLanes`, but lanes 4–7 (the high nibbles) are left ×16, which Q8_1 activations
-/// undo exactly (their lanes 4–7 hold q/16; Activations.swift): a byte mask instead of shifts.
+/// As `nibbleLanes`, but each value left in place in its word: w_t = nibble · 2^(8t) in lanes
+/// 0–3 and nibble · 2^(8t+4) in lanes 4–7 (exact floats), which Q8_1 activations undo exactly
+/// (their q are stored times 2^-(8t) and 2^-(8t+4); Activations.swift): one mask per t
+/// instead of shifts, products and sums still the exact integers.
 @inline(__always)
 func nibbleLanesScaled(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> BlockLanes {
     let qa = a.loadUnaligned(as: SIMD4<UInt32>.self), qb = b.loadUnaligned(as: SIMD4<UInt32>.self)
-    var v = SIMD16<UInt32>(lowHalf: SIMD8(lowHalf: qa, highHalf: qa), highHalf: SIMD8(lowHalf: qb, highHalf: qb))
-    let lo: UInt32 = 0x0F0F_0F0F, hi: UInt32 = 0xF0F0_F0F0
-    v &= SIMD16<UInt32>(lo, lo, lo, lo, hi, hi, hi, hi, lo, lo, lo, lo, hi, hi, hi, hi)
-    let f: UInt32 = 0xFF
+    let v = SIMD16<UInt32>(lowHalf: SIMD8(lowHalf: qa, highHalf: qa), highHalf: SIMD8(lowHalf: qb, highHalf: qb))
+    @inline(__always) func mask(_ t: UInt32) -> SIMD16<UInt32> {
+        let lo: UInt32 = 0x0F << (8 * t), hi: UInt32 = 0xF0 << (8 * t)
+        return SIMD16(lo, lo, lo, lo, hi, hi, hi, hi, lo, lo, lo, lo, hi, hi, hi, hi)
+    }
     return BlockLanes(
-        w0: smallFloats(v & f), w1: smallFloats((v &>> 8) & f),
-        w2: smallFloats((v &>> 16) & f), w3: smallFloats(v &>> 24))
+        w0: unsignedFloats(v & mask(0)), w1: unsignedFloats(v & mask(1)),
+        w2: unsignedFloats(v & mask(2)), w3: unsignedFloats(v & mask(3)))
+}
+
+@inline(__always)
+func unsignedFloats(_ v: SIMD16<UInt32>) -> SIMD16<Float> {
+    var r = SIMD16<Float>()
+    for i in 0..<16 { r[i] = Float(v[i]) }
+    return r
 }
 
 @inline(__always)
