@@ -123,11 +123,12 @@ public func attention(
                         }
                     }
                 }
-                if length < lanes { (laneSums + length * headDim).update(repeating: 0, count: (lanes - length) * headDim) }
+                // Lanes past the last position hold zeros (adding them changes nothing).
+                let filled = Swift.min(length, lanes)
                 let o = out + token * qDim + (g * group + h) * headDim
                 var c = 0
                 while c < headDim {
-                    @inline(__always) func lane(_ l: Int) -> SIMD16<Float> { loadVector(laneSums + l * headDim + c) }
+                    @inline(__always) func lane(_ l: Int) -> SIMD16<Float> { l < filled ? loadVector(laneSums + l * headDim + c) : SIMD16() }
                     var t0 = SIMD16<Float>(), t1 = t0, t2 = t0, t3 = t0, t4 = t0, t5 = t0, t6 = t0, t7 = t0
                     // 16 lanes T[l]; for decode T[l] = (A[l] + A[32+l]) + (A[16+l] + A[48+l]).
                     @inline(__always) func base(_ l: Int) -> SIMD16<Float> {
