@@ -3,13 +3,21 @@
 // Q8_0 blocks, for Q4_1 weights Q8_1 blocks (Q8_0 plus s = d·Σq), for F16 weights f16.
 //
 // A block of 32 values: amax = max|x|, d = amax/127, q = round-half-even(x · 127/amax),
-// stored d = f16(d). The kernels then work on x' = q·f16(d) in f32, which is exact, so
-// Σ w·x' per block equals ggml's integer dot product scaled by d_w·d_x.
+// stored d = f16(d), s = f16(d·Σq) (ggml's quantize_row_q8_1: d before its f16 rounding).
+//
+// The quantised kernels (Gemv.swift, Matmul.swift) reproduce ggml's vec_dot rounding order: per
+// block eight integer sums of four products, each FMA'd into its own f32 lane with the f32 scale
+// d_w·d_x. So q is kept as an integer-valued float (exact products and sums) and in each block
+// the 32 values are stored "lane-major": position 8·t + j holds q[4·j + t], so that the four
+// products of lane j are four vertical SIMD8 operations (t = 0…3). For Q8_1 (Q4_1 weights) the
+// q of row t are stored times 2^-(8t) (lanes 0–3) and 2^-(8t+4) (lanes 4–7), exactly: the Q4_1
+// decoder then only masks each nibble in place in its 32-bit word (n · 2^(8t), n · 2^(8t+4))
+// and needs no shifts; the products and their sums are still the exact integers.
 //
 // Row layout of the prepared buffer (rowStride floats per row):
-//   [ x'₀ … x'ₖ₋₁ | s₀ … s_{k/32-1} (Q8_1 only) | 0 padding to a multiple of 16 ]
-// The s columns meet the weight panel's per-block minimums (Q4_1's m), so one dot product over
-// the whole row computes d_w·Σq_w·x' + Σ m_w·s, as ggml's Q4_1×Q8_1 kernel does.
+//   f32 / f16:  [ x₀ … xₖ₋₁ (rounded) | 0 padding to a multiple of 16 ]
+//   q8_0:       [ q (permuted, k) | d₀ … d_{k/32-1} | 0 padding ]
+//   q8_1:       [ q (permuted, k) | d₀ … | s₀ … s_{k/32-1} | 0 padding ]
 
 /// How activations are rounded for a weight type.
 public enum ActivationFormat: Sendable, Equatable {
@@ -31,7 +39,7 @@ extension QuantType {
 /// Row stride of prepared activations (and of dequantised weight panels) for `cols` values.
 @inline(__always)
 public func preparedStride(cols: Int, format: ActivationFormat) -> Int {
-    let extra = format == .q8_1 ? cols / 32 : 0
+    let extra = format == .q8_1 ? 2 * cols / 32 : format == .q8_0 ? cols / 32 : 0
     return (cols + extra + 15) / 16 * 16
 }
 
@@ -73,12 +81,15 @@ public final class ActivationBuffer: @unchecked Sendable {
             case .f16:
                 for i in 0..<cols { dst[i] = Float(Float16(src[i])) }
             case .q8_0, .q8_1:
-                for b in 0..<(cols / 32) {
-                    let s = quantizeBlockQ8(src + 32 * b, dst + 32 * b)
-                    if format == .q8_1 { dst[cols + b] = s }
+                let blocks = cols / 32
+                for b in 0..<blocks {
+                    let (d, s) = quantizeBlockQ8(src + 32 * b, dst + 32 * b, nibbleScaled: format == .q8_1)
+                    dst[cols + b] = d
+                    if format == .q8_1 { dst[cols + blocks + b] = s }
                 }
             }
-            for i in (cols + (format == .q8_1 ? cols / 32 : 0))..<stride { dst[i] = 0 }
+            let used = cols + (format == .q8_1 ? 2 * cols / 32 : format == .q8_0 ? cols / 32 : 0)
+            for i in used..<stride { dst[i] = 0 }
         }
         if rows < 8 {
             for r in 0..<rows { work(r) }
@@ -94,20 +105,28 @@ public final class ActivationBuffer: @unchecked Sendable {
     public func row(_ r: Int) -> UnsafePointer<Float> { UnsafePointer(storage + r * rowStride) }
 }
 
-/// Quantises 32 values to Q8 and writes x' = q·f16(d); returns f16(d·Σq) (Q8_1's s).
+/// Quantises 32 values to Q8 and writes q (as floats, lane-major: dst[8t + j] = q[4j + t],
+/// for Q8_1 (`nibbleScaled`) times 2^-(8t) in lanes 0–3 and 2^-(8t+4) in lanes 4–7, matched by
+/// Q4_1 weights decoded in place, Gemv.swift's nibbleLanesScaled);
+/// returns (f16(d), f16(d·Σq)) as floats (Q8's d and Q8_1's s).
 @inline(__always)
-func quantizeBlockQ8(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) -> Float {
+func quantizeBlockQ8(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, nibbleScaled: Bool) -> (Float, Float) {
     let v0 = loadVector(src), v1 = loadVector(src + 16)
     var amax: Float = 0
     for i in 0..<16 { amax = Swift.max(amax, Swift.max(Swift.abs(v0[i]), Swift.abs(v1[i]))) }
     let d = amax / 127
     let id: Float = amax != 0 ? 127 / amax : 0
-    let dh = Float(Float16(d))
     // Round half to even via the 1.5·2²³ trick (|x·id| ≤ 127).
-    let q0 = (v0 * id + roundingMagic) - roundingMagic
-    let q1 = (v1 * id + roundingMagic) - roundingMagic
-    storeVector(q0 * dh, dst)
-    storeVector(q1 * dh, dst + 16)
-    return Float(Float16(d * (q0 + q1).sum()))
+    let p0 = v0 * id, p1 = v1 * id
+    let q0 = (p0 + roundingMagic) - roundingMagic
+    let q1 = (p1 + roundingMagic) - roundingMagic
+    for t in 0..<4 {
+        let lo: Float = nibbleScaled ? Float(sign: .plus, exponent: -8 * t, significand: 1) : 1
+        let hi: Float = nibbleScaled ? Float(sign: .plus, exponent: -8 * t - 4, significand: 1) : 1
+        for j in 0..<4 {
+            dst[8 * t + j] = q0[4 * j + t] * lo
+            dst[8 * t + j + 4] = q1[4 * j + t] * hi
+        }
+    }
+    return (Float(Float16(d)), Float(Float16(d * (q0 + q1).sum())))
 }
-

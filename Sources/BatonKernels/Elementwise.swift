@@ -1,38 +1,41 @@
 // Row-wise kernels: RMSNorm, SwiGLU, RoPE, softmax, residual add.
 
-/// out (n) = x / sqrt(mean(x²) + eps) · weight, for one row of n values (n a multiple of 16).
+/// out (n) = x / sqrt(mean(x²) + eps) · weight, for one row of n values (n a multiple of 16),
+/// rounded as ggml's rms_norm followed by its mul: Σ f32(x²) summed in order in double,
+/// mean = f32(Σ/n), scale = 1/sqrtf(mean + eps), out = f32(f32(x·scale)·weight).
 public func rmsNorm(
     _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
     count n: Int, eps: Float
 ) {
-    var ss = SIMD16<Float>()
+    var sum: Double = 0
+    for i in 0..<n {
+        let v = x[i]
+        sum += Double(v * v)
+    }
+    let mean = Float(sum / Double(n))
+    let scale = 1 / (mean + eps).squareRoot()
     var i = 0
     while i < n {
-        let v = loadVector(x + i)
-        ss.addProduct(v, v)
-        i += 16
-    }
-    let scale = 1 / (ss.sum() / Float(n) + eps).squareRoot()
-    i = 0
-    while i < n {
-        storeVector(loadVector(x + i) * scale * loadVector(weight + i), out + i)
+        storeVector((loadVector(x + i) * scale) * loadVector(weight + i), out + i)
         i += 16
     }
 }
 
-/// gate (n) = silu(gate) · up, in place: the SwiGLU of Llama's FFN.
+/// gate (n) = silu(gate) · up, in place: the SwiGLU of Llama's FFN, as ggml_vec_swiglu_f32
+/// (AVX-512): (g / (1 + ggml_v_expf(0 − g))) · up. n a multiple of 16.
 public func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count n: Int) {
     var i = 0
     while i < n {
         let g = loadVector(gate + i)
-        let s = g / (1 + expVector(-g))
+        let s = g / (1 + ggmlExpVector(SIMD16<Float>() - g))
         storeVector(s * loadVector(up + i), gate + i)
         i += 16
     }
 }
 
 /// Rotates `heads` vectors of `headDim` at `x` (stride `headDim`) by the position's angles,
-/// pairing adjacent values (x[2i], x[2i+1]) as GGUF's "normal" RoPE does for Llama.
+/// pairing adjacent values (x[2i], x[2i+1]) as GGUF's "normal" RoPE does for Llama, with the
+/// FMAs gcc forms in ggml's rotate_pairs: x₀' = fma(x₀, cos, −(x₁·sin)), x₁' = fma(x₀, sin, x₁·cos).
 /// `cosSin` holds (cos θᵢ, sin θᵢ) for i in 0..<headDim/2.
 public func ropeNormal(
     _ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, cosSin: UnsafePointer<Float>
@@ -42,8 +45,8 @@ public func ropeNormal(
         for i in 0..<(headDim / 2) {
             let c = cosSin[2 * i], s = cosSin[2 * i + 1]
             let a = v[2 * i], b = v[2 * i + 1]
-            v[2 * i] = a * c - b * s
-            v[2 * i + 1] = a * s + b * c
+            v[2 * i] = (-(b * s)).addingProduct(a, c)
+            v[2 * i + 1] = (b * c).addingProduct(a, s)
         }
     }
 }
@@ -61,29 +64,38 @@ public func ropeAngles(
     }
 }
 
-/// x (n) = softmax(x), in place; returns nothing. Any n.
+/// x (n) = softmax(x), in place, as ggml's soft_max over a row padded with −∞ to a multiple of
+/// 16 (llama.cpp pads its KV length to 256): e = ggml_v_expf(x − max), Σ in double of each 16
+/// values' _mm512_reduce_add_ps, x = e · f32(1/Σ). Any n; x must have room for n rounded up
+/// to 16 (the padding is written with zeros).
 public func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int) {
     var maxValue = -Float.infinity
     for i in 0..<n where x[i] > maxValue { maxValue = x[i] }
-    var sum: Float = 0
-    var i = 0
+    let padded = (n + 15) / 16 * 16
+    for i in n..<padded { x[i] = -.infinity }
     let m = SIMD16<Float>(repeating: maxValue)
-    var acc = SIMD16<Float>()
-    while i + 16 <= n {
-        let e = expVector(loadVector(x + i) - m)
+    var sum: Double = 0
+    var i = 0
+    while i < padded {
+        let e = ggmlExpVector(loadVector(x + i) - m)
         storeVector(e, x + i)
-        acc += e
+        sum += Double(reduceAdd16(e))
         i += 16
     }
-    sum = acc.sum()
-    while i < n {
-        let e = expScalar(x[i] - maxValue)
-        x[i] = e
-        sum += e
-        i += 1
+    let inv = Float(1 / sum)
+    i = 0
+    while i < padded {
+        storeVector(loadVector(x + i) * inv, x + i)
+        i += 16
     }
-    let inv = 1 / sum
-    for j in 0..<n { x[j] *= inv }
+}
+
+/// _mm512_reduce_add_ps's order (gcc): halves 8+8, 4+4, then (0+2)+(1+3).
+@inline(__always)
+func reduceAdd16(_ v: SIMD16<Float>) -> Float {
+    let a = v.highHalf + v.lowHalf
+    let b = a.highHalf + a.lowHalf
+    return (b[0] + b[2]) + (b[1] + b[3])
 }
 
 /// y (n) += x (n).

@@ -1,35 +1,33 @@
-// The decode path of the matmul: y[r] = W[r] · x for the rows `rows`, weights dequantised in
+// The decode path of the matmul: y[r] = W[r] · x for the rows `rows`, weights decoded in
 // registers straight from the file's blocks, x prepared (Activations.swift).
 //
-// For Q4_1, Σ (q·d + m)·x' = d·Σ q·x' + m·s with s Q8_1's per-block sum (stored after the k
-// values of the prepared row), as ggml's Q4_1×Q8_1 dot product computes it.
+// Quantised weights follow ggml's vec_dot kernels (ggml_vec_dot_q4_1_q8_1, _q4_0_q8_0,
+// _q8_0_q8_0, AVX2/VNNI path) to the bit: eight f32 lanes; per block, lane j gets the integer
+// Σ_{t<4} q_w[4j+t]·q_x[4j+t] (exact as floats) times the f32 scale d_w·d_x by one FMA, blocks in
+// order; Q4_1 adds its minimums as summs = fma(m_w, s_x, summs) block by block; the result is
+// hsum_float_8(lanes) + summs, hsum_float_8 = ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)).
+// Two rows share one SIMD16 (lanes 0–7 and 8–15); the GEMM (Matmul.swift) runs the same
+// operations per (row, token), so decode, prefill and llama.cpp agree exactly.
 
-/// y[r] (+)= W[r] · x for r in `rows`; x is a prepared row of `k` values (plus Q8_1 sums).
+/// y[r] (+)= W[r] · x for r in `rows`; x is a prepared row of `k` values (plus Q8 scales).
 public func gemv(
     _ x: UnsafePointer<Float>, k: Int, _ w: WeightMatrix, _ y: UnsafeMutablePointer<Float>,
     rows: Range<Int>, accumulate: Bool
 ) {
     switch w.type {
-    case .q4_1:
-        for r in rows {
-            let v = dotQ4_1(w.row(r), x, k)
-            if accumulate { y[r] += v } else { y[r] = v }
-        }
-    case .q4_0:
-        for r in rows {
-            let v = dotQ4_0(w.row(r), x, k)
-            if accumulate { y[r] += v } else { y[r] = v }
-        }
-    case .q8_0:
+    case .q4_1, .q4_0, .q8_0:
         var r = rows.lowerBound
-        while r + 2 <= rows.upperBound {
-            let (v0, v1) = dotQ8_0x2(w.row(r), w.row(r + 1), x, k)
-            if accumulate { y[r] += v0; y[r + 1] += v1 } else { y[r] = v0; y[r + 1] = v1 }
-            r += 2
+        while r + 4 <= rows.upperBound {
+            let v = quantDotQuad(w.type, w.row(r), w.row(r + 1), w.row(r + 2), w.row(r + 3), x, k)
+            for i in 0..<4 { if accumulate { y[r + i] += v[i] } else { y[r + i] = v[i] } }
+            r += 4
         }
-        if r < rows.upperBound {
-            let v = dotQ8_0(w.row(r), x, k)
-            if accumulate { y[r] += v } else { y[r] = v }
+        while r < rows.upperBound {
+            let r1 = Swift.min(r + 1, rows.upperBound - 1)
+            let v = quantDotQuad(w.type, w.row(r), w.row(r1), w.row(r), w.row(r1), x, k)
+            if accumulate { y[r] += v[0] } else { y[r] = v[0] }
+            if r1 != r { if accumulate { y[r1] += v[1] } else { y[r1] = v[1] } }
+            r += 2
         }
     case .f32:
         for r in rows {
@@ -51,84 +49,173 @@ public func gemv(
     }
 }
 
+/// The dot products of four rows (same quantised type) with the prepared row `x`.
 @inline(__always)
-func dotQ4_1(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ k: Int) -> Float {
-    var acc = SIMD16<Float>()
-    var mAcc: Float = 0
-    var b = 0
-    var p = row
-    var xp = x
-    while b < k {
-        let d = halfToFloat(p, 0)
-        let m = halfToFloat(p, 2)
-        let q = p.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
-        let x0 = loadVector(xp), x1 = loadVector(xp + 16)
-        var t = nibbleFloats(q & 0x0F) * x0
-        t.addProduct(nibbleFloats(q &>> 4), x1)
-        acc.addProduct(t, SIMD16(repeating: d))
-        mAcc += m * x[k + b / 32]
-        p += 20
-        xp += 32
-        b += 32
+func quantDotQuad(
+    _ type: QuantType, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ c: UnsafeRawPointer, _ d: UnsafeRawPointer,
+    _ x: UnsafePointer<Float>, _ k: Int
+) -> SIMD4<Float> {
+    switch type {
+    case .q4_1: quantDotQuad(a, b, c, d, x, k, blockBytes: 20, quantOffset: 4, hasMin: true, decode: nibbleLanesScaled)
+    case .q4_0: quantDotQuad(a, b, c, d, x, k, blockBytes: 18, quantOffset: 2, hasMin: false, decode: nibbleLanesCentred)
+    default: quantDotQuad(a, b, c, d, x, k, blockBytes: 34, quantOffset: 2, hasMin: false, decode: int8Lanes)
     }
-    return acc.sum() + mAcc
+}
+
+/// Two row pairs at once, sharing the loads of x.
+@inline(__always)
+func quantDotQuad(
+    _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ c: UnsafeRawPointer, _ d: UnsafeRawPointer,
+    _ x: UnsafePointer<Float>, _ k: Int,
+    blockBytes: Int, quantOffset: Int, hasMin: Bool, decode: (UnsafeRawPointer, UnsafeRawPointer) -> BlockLanes
+) -> SIMD4<Float> {
+    let nb = k / 32
+    var p0 = PairAcc(), p1 = PairAcc()
+    var pa = a, pb = b, pc = c, pd = d
+    for blk in 0..<nb {
+        let xb = x + 32 * blk
+        let x0 = dup8(xb), x1 = dup8(xb + 8), x2 = dup8(xb + 16), x3 = dup8(xb + 24)
+        let dx = x[k + blk]
+        let s: Float = hasMin ? x[k + nb + blk] : 0
+        p0.add(decode(pa + quantOffset, pb + quantOffset), blockScales(pa, pb), x0, x1, x2, x3, dx: dx, s: s, hasMin: hasMin)
+        p1.add(decode(pc + quantOffset, pd + quantOffset), blockScales(pc, pd), x0, x1, x2, x3, dx: dx, s: s, hasMin: hasMin)
+        pa += blockBytes
+        pb += blockBytes
+        pc += blockBytes
+        pd += blockBytes
+    }
+    let r0 = p0.result(hasMin: hasMin), r1 = p1.result(hasMin: hasMin)
+    return SIMD4(r0.0, r0.1, r1.0, r1.1)
+}
+
+/// The running state of one row pair: eight lanes per row, and the summs of both rows in
+/// lanes 1 and 3 (lanes 0 and 2 collect unused d·s).
+@usableFromInline
+struct PairAcc {
+    var lanes = SIMD16<Float>()
+    var mins = SIMD4<Float>()
+
+    @inline(__always)
+    mutating func add(
+        _ w: BlockLanes, _ scales: SIMD4<Float>,
+        _ x0: SIMD16<Float>, _ x1: SIMD16<Float>, _ x2: SIMD16<Float>, _ x3: SIMD16<Float>,
+        dx: Float, s: Float, hasMin: Bool
+    ) {
+        let xy = w.dot(x0, x1, x2, x3)
+        let dv = SIMD16(lowHalf: SIMD8(repeating: scales[0]), highHalf: SIMD8(repeating: scales[2])) * dx
+        lanes.addProduct(dv, xy)
+        if hasMin { mins.addProduct(scales, SIMD4(repeating: s)) }
+    }
+
+    @inline(__always)
+    func result(hasMin: Bool) -> (Float, Float) {
+        hasMin ? (hsum8(lanes.lowHalf) + mins[1], hsum8(lanes.highHalf) + mins[3])
+               : (hsum8(lanes.lowHalf), hsum8(lanes.highHalf))
+    }
+}
+
+/// The first four bytes of two blocks as f16s, to f32: (d_a, m_a, d_b, m_b) for Q4_1; for the
+/// other types lanes 1 and 3 are unused.
+@inline(__always)
+func blockScales(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> SIMD4<Float> {
+    let words = SIMD2<UInt32>(a.loadUnaligned(as: UInt32.self), b.loadUnaligned(as: UInt32.self))
+    let h = unsafeBitCast(words, to: SIMD4<Float16>.self)
+    var r = SIMD4<Float>()
+    for i in 0..<4 { r[i] = Float(h[i]) }
+    return r
+}
+
+/// One block of two weight rows in lanes: w_t lane j = q[4j + t] of the first row (lanes 0–7)
+/// and of the second (lanes 8–15), as exact floats.
+@usableFromInline
+struct BlockLanes {
+    var w0, w1, w2, w3: SIMD16<Float>
+
+    /// Per lane the integer Σ_t w_t·x_t (exact: |Σ| < 2²⁴).
+    @inline(__always)
+    func dot(_ x0: SIMD16<Float>, _ x1: SIMD16<Float>, _ x2: SIMD16<Float>, _ x3: SIMD16<Float>) -> SIMD16<Float> {
+        var s = w0 * x0
+        s.addProduct(w1, x1)
+        s.addProduct(w2, x2)
+        s.addProduct(w3, x3)
+        return s
+    }
+}
+
+/// Q4 nibbles (16 bytes per row; byte i holds value i low, value i + 16 high): word j of a row
+/// holds values 4j…4j+3 in its low nibbles and 16+4j… in its high ones.
+@inline(__always)
+func nibbleLanes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> BlockLanes {
+    let qa = a.loadUnaligned(as: SIMD4<UInt32>.self), qb = b.loadUnaligned(as: SIMD4<UInt32>.self)
+    var v = SIMD16<UInt32>(lowHalf: SIMD8(lowHalf: qa, highHalf: qa), highHalf: SIMD8(lowHalf: qb, highHalf: qb))
+    v &>>= SIMD16<UInt32>(0, 0, 0, 0, 4, 4, 4, 4, 0, 0, 0, 0, 4, 4, 4, 4)
+    let f: UInt32 = 0x0F
+    return BlockLanes(
+        w0: smallFloats(v & f), w1: smallFloats((v &>> 8) & f),
+        w2: smallFloats((v &>> 16) & f), w3: smallFloats((v &>> 24) & f))
+}
+
+/// As `nibbleLanes`, but each value left in place in its word: w_t = nibble · 2^(8t) in lanes
+/// 0–3 and nibble · 2^(8t+4) in lanes 4–7 (exact floats), which Q8_1 activations undo exactly
+/// (their q are stored times 2^-(8t) and 2^-(8t+4); Activations.swift): one mask per t
+/// instead of shifts, products and sums still the exact integers.
+@inline(__always)
+func nibbleLanesScaled(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> BlockLanes {
+    let qa = a.loadUnaligned(as: SIMD4<UInt32>.self), qb = b.loadUnaligned(as: SIMD4<UInt32>.self)
+    let v = SIMD16<UInt32>(lowHalf: SIMD8(lowHalf: qa, highHalf: qa), highHalf: SIMD8(lowHalf: qb, highHalf: qb))
+    @inline(__always) func mask(_ t: UInt32) -> SIMD16<UInt32> {
+        let lo: UInt32 = 0x0F << (8 * t), hi: UInt32 = 0xF0 << (8 * t)
+        return SIMD16(lo, lo, lo, lo, hi, hi, hi, hi, lo, lo, lo, lo, hi, hi, hi, hi)
+    }
+    return BlockLanes(
+        w0: unsignedFloats(v & mask(0)), w1: unsignedFloats(v & mask(1)),
+        w2: unsignedFloats(v & mask(2)), w3: unsignedFloats(v & mask(3)))
 }
 
 @inline(__always)
-func dotQ4_0(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ k: Int) -> Float {
-    var acc = SIMD16<Float>()
-    var b = 0
-    var p = row
-    var xp = x
-    while b < k {
-        let d = halfToFloat(p, 0)
-        let q = p.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self)
-        var t = (nibbleFloats(q & 0x0F) - 8) * loadVector(xp)
-        t.addProduct(nibbleFloats(q &>> 4) - 8, loadVector(xp + 16))
-        acc.addProduct(t, SIMD16(repeating: d))
-        p += 18
-        xp += 32
-        b += 32
-    }
-    return acc.sum()
+func unsignedFloats(_ v: SIMD16<UInt32>) -> SIMD16<Float> {
+    var r = SIMD16<Float>()
+    for i in 0..<16 { r[i] = Float(v[i]) }
+    return r
 }
 
 @inline(__always)
-func dotQ8_0(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ k: Int) -> Float {
-    var acc = SIMD16<Float>()
-    var b = 0
-    var p = row
-    var xp = x
-    while b < k {
-        let d = halfToFloat(p, 0)
-        var t = int8Floats(p.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)) * loadVector(xp)
-        t.addProduct(int8Floats(p.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)), loadVector(xp + 16))
-        acc.addProduct(t, SIMD16(repeating: d))
-        p += 34
-        xp += 32
-        b += 32
-    }
-    return acc.sum()
+func nibbleLanesCentred(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> BlockLanes {
+    let l = nibbleLanes(a, b)
+    return BlockLanes(w0: l.w0 - 8, w1: l.w1 - 8, w2: l.w2 - 8, w3: l.w3 - 8)
+}
+
+/// Q8 values (32 signed bytes per row): word j holds values 4j…4j+3.
+@inline(__always)
+func int8Lanes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> BlockLanes {
+    let v = SIMD16<Int32>(lowHalf: a.loadUnaligned(as: SIMD8<Int32>.self), highHalf: b.loadUnaligned(as: SIMD8<Int32>.self))
+    return BlockLanes(
+        w0: intFloats((v &<< 24) &>> 24), w1: intFloats((v &<< 16) &>> 24),
+        w2: intFloats((v &<< 8) &>> 24), w3: intFloats(v &>> 24))
 }
 
 @inline(__always)
-func dotQ8_0x2(_ row0: UnsafeRawPointer, _ row1: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ k: Int) -> (Float, Float) {
-    var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
-    var b = 0
-    var p0 = row0, p1 = row1
-    var xp = x
-    while b < k {
-        let x0 = loadVector(xp), x1 = loadVector(xp + 16)
-        var t0 = int8Floats(p0.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)) * x0
-        t0.addProduct(int8Floats(p0.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)), x1)
-        acc0.addProduct(t0, SIMD16(repeating: halfToFloat(p0, 0)))
-        var t1 = int8Floats(p1.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)) * x0
-        t1.addProduct(int8Floats(p1.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)), x1)
-        acc1.addProduct(t1, SIMD16(repeating: halfToFloat(p1, 0)))
-        p0 += 34
-        p1 += 34
-        xp += 32
-        b += 32
-    }
-    return (acc0.sum(), acc1.sum())
+func smallFloats(_ v: SIMD16<UInt32>) -> SIMD16<Float> {
+    intFloats(unsafeBitCast(v, to: SIMD16<Int32>.self))
+}
+
+@inline(__always)
+func intFloats(_ v: SIMD16<Int32>) -> SIMD16<Float> {
+    var r = SIMD16<Float>()
+    for i in 0..<16 { r[i] = Float(v[i]) }
+    return r
+}
+
+/// 8 floats at p, twice.
+@inline(__always)
+func dup8(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    let h = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    return SIMD16(lowHalf: h, highHalf: h)
+}
+
+/// ggml's hsum_float_8: ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)).
+@inline(__always)
+func hsum8(_ a: SIMD8<Float>) -> Float {
+    let r = a.highHalf + a.lowHalf
+    return (r[0] + r[2]) + (r[1] + r[3])
 }

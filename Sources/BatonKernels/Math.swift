@@ -38,3 +38,34 @@ public func expVector(_ x: SIMD16<Float>) -> SIMD16<Float> {
 public func expScalar(_ x: Float) -> Float {
     expVector(SIMD16(repeating: x))[0]
 }
+
+/// ggml_v_expf (AVX-512 build), bit for bit: n = round(x·log₂e), b = x − n·ln2 in two FMAs, a
+/// degree-5 polynomial in FMAs, scaled by 2ⁿ with one rounding (_mm512_scalef_ps); |n| > 192
+/// gives 0 or ∞. Used where llama.cpp uses it: softmax and SiLU.
+@inline(__always)
+public func ggmlExpVector(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    let r = SIMD16<Float>(repeating: 0x1.8p23)
+    let z = r.addingProduct(x, SIMD16(repeating: 0x1.715476p+0))
+    let n = z - r
+    let b = x.addingProduct(-n, SIMD16(repeating: 0x1.62e4p-1)).addingProduct(-n, SIMD16(repeating: 0x1.7f7d1cp-20))
+    let u = b * b
+    let p1 = SIMD16<Float>(repeating: 0x1.573e2ep-5).addingProduct(SIMD16(repeating: 0x1.0e4020p-7), b)
+    let p2 = SIMD16<Float>(repeating: 0x1.fffdb6p-2).addingProduct(SIMD16(repeating: 0x1.555e66p-3), b)
+    let p3 = SIMD16<Float>(repeating: 1).addingProduct(SIMD16(repeating: 0x1.ffffecp-1), b)
+    let j = p3.addingProduct(p2.addingProduct(p1, u), u)
+    // 2ⁿ as 2^⌊n/2⌋ · 2^(n−⌊n/2⌋): both factors normal for |n| ≤ 192, the first product exact,
+    // so the result is rounded once, as scalef rounds it.
+    let ni = unsafeBitCast(z, to: SIMD16<Int32>.self) &- unsafeBitCast(r, to: SIMD16<Int32>.self)
+    let n1 = ni &>> 1, n2 = ni &- n1
+    let s1 = unsafeBitCast((n1 &+ 127) &<< 23, to: SIMD16<Float>.self)
+    let s2 = unsafeBitCast((n2 &+ 127) &<< 23, to: SIMD16<Float>.self)
+    var res = (j * s1) * s2
+    let magnitude = unsafeBitCast(unsafeBitCast(n, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: SIMD16<Float>.self)
+    let out = magnitude .> 192
+    if any(out) {
+        var alt = SIMD16<Float>(repeating: .infinity)
+        alt.replace(with: 0, where: n .<= 0)
+        res.replace(with: alt, where: out)
+    }
+    return res
+}

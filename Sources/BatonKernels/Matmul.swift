@@ -4,15 +4,18 @@
 //   W    (n, k)          weights in their file format, one output per row
 //   out  (m, n)          f32, written or accumulated into (`accumulate`: the residual add)
 //
-// Up to 3 rows (decode) take the GEMV path: weights are read once, dequantised in registers and
-// FMA'd with x. More rows (prefill, batched decode) take the GEMM path: each thread dequantises
-// a panel of 4 weight rows to f32 in its scratch (in L1), then runs a 4×4 register tile (4
-// tokens × 4 outputs, 16 SIMD16 accumulators) over a chunk of tokens that stays in L2. Threads
-// split the output rows and share x read-only.
+// Up to 3 rows (decode) take the GEMV path: weights are read once, decoded in registers. More
+// rows (prefill, batched decode) take the GEMM path: each thread decodes a panel of 4 weight
+// rows into its scratch (in L1), then runs a register tile (4 tokens × 4 outputs) over a chunk
+// of tokens that stays in L2. Threads split the output rows and share x read-only.
+//
+// Quantised weights: the panel holds, per block, each row pair's lanes (Gemv.swift's
+// BlockLanes) and scales, and the tile performs exactly the GEMV's operations per (row, token):
+// both reproduce ggml's vec_dot bit for bit. f32/f16 weights: f32 panels and SIMD16 FMAs.
 
-/// Per-thread scratch for dequantised weight panels.
+/// Per-thread scratch for decoded weight panels.
 public struct MatmulScratch: ~Copyable {
-    /// (threads, panelRows, stride(maxK)) f32.
+    /// (threads, panelStride) f32.
     let panels: UnsafeMutablePointer<Float>
     let panelStride: Int
     public let maxK: Int
@@ -21,7 +24,9 @@ public struct MatmulScratch: ~Copyable {
     public init(maxK: Int, threads: Int) {
         self.maxK = maxK
         self.threads = threads
-        panelStride = panelRows * preparedStride(cols: maxK, format: .q8_1) + 16
+        let floatPanel = panelRows * preparedStride(cols: maxK, format: .f32)
+        let quantPanel = (maxK / 32) * (quantPanelBlock + panelRows)
+        panelStride = Swift.max(floatPanel, quantPanel) + 16
         panels = .allocate(capacity: panelStride * threads)
         panels.initialize(repeating: 0, count: panelStride * threads)
     }
@@ -31,6 +36,8 @@ public struct MatmulScratch: ~Copyable {
 
 /// Weight rows per GEMM panel (the tile's width in outputs).
 let panelRows = 4
+/// Floats per block of a quantised panel: two row pairs × (4 lane vectors + scales) × 16.
+let quantPanelBlock = 2 * 5 * 16
 /// Tokens per L2-resident chunk of x in the GEMM.
 let tokenChunk = 64
 /// From this many rows of x on, dequantising panels beats the GEMV.
@@ -55,6 +62,7 @@ public func matmul(
     }
     let scratchPanels = scratch.panels, panelStride = scratch.panelStride
     let xBase = x.row(0)
+    let quantised = w.type == .q4_0 || w.type == .q4_1 || w.type == .q8_0
     pool.run { t, threads in
         let panel = scratchPanels + t * panelStride
         let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: panelRows)
@@ -64,8 +72,33 @@ public func matmul(
             var j = mine.lowerBound
             while j < mine.upperBound {
                 let width = min(panelRows, mine.upperBound - j)
-                for r in 0..<width { dequantizePanelRow(w.type, w.row(j + r), panel + r * stride, cols: k, stride: stride) }
-                if width == panelRows {
+                if width < panelRows {
+                    if quantised {
+                        for i in t0..<t1 {
+                            gemv(xBase + i * stride, k: k, w, out + i * n, rows: j..<(j + width), accumulate: accumulate)
+                        }
+                    } else {
+                        for r in 0..<width { dequantizePanelRow(w.type, w.row(j + r), panel + r * stride, cols: k, stride: stride) }
+                        for i in t0..<t1 {
+                            for r in 0..<width {
+                                let v = dotF32(xBase + i * stride, panel + r * stride, stride)
+                                if accumulate { out[i * n + j + r] += v } else { out[i * n + j + r] = v }
+                            }
+                        }
+                    }
+                } else if quantised {
+                    decodeQuantPanel(w, rows: j, panel)
+                    var i = t0
+                    while i + 4 <= t1 {
+                        quantTile(4, w.type, xBase + i * stride, stride: stride, panel, k: k, out + i * n + j, ldo: n, accumulate: accumulate)
+                        i += 4
+                    }
+                    while i < t1 {
+                        quantTile(1, w.type, xBase + i * stride, stride: stride, panel, k: k, out + i * n + j, ldo: n, accumulate: accumulate)
+                        i += 1
+                    }
+                } else {
+                    for r in 0..<width { dequantizePanelRow(w.type, w.row(j + r), panel + r * stride, cols: k, stride: stride) }
                     var i = t0
                     while i + 4 <= t1 {
                         tile4x4(xBase + i * stride, panel, k: stride, out + i * n + j, ldo: n, accumulate: accumulate)
@@ -75,13 +108,6 @@ public func matmul(
                         tile1x4(xBase + i * stride, panel, k: stride, out + i * n + j, accumulate: accumulate)
                         i += 1
                     }
-                } else {
-                    for i in t0..<t1 {
-                        for r in 0..<width {
-                            let v = dotF32(xBase + i * stride, panel + r * stride, stride)
-                            if accumulate { out[i * n + j + r] += v } else { out[i * n + j + r] = v }
-                        }
-                    }
                 }
                 j += width
             }
@@ -90,24 +116,145 @@ public func matmul(
     }
 }
 
-/// A weight row in the prepared layout: values without Q4_1's minimum, then the per-block
-/// minimums (Q4_1 only), then zeros to `stride`.
+/// Decodes weight rows j…j+3 into `panel`: per block, for the pairs (j, j+1) and (j+2, j+3),
+/// the four lane vectors and the scales (d of the first row in lanes 0–7, of the second in
+/// 8–15); then, for Q4_1, each block's four minimums.
+@inline(__always)
+func decodeQuantPanel(_ w: WeightMatrix, rows j: Int, _ panel: UnsafeMutablePointer<Float>) {
+    switch w.type {
+    case .q4_1: decodeQuantPanel(w, rows: j, panel, blockBytes: 20, quantOffset: 4, hasMin: true, decode: nibbleLanesScaled)
+    case .q4_0: decodeQuantPanel(w, rows: j, panel, blockBytes: 18, quantOffset: 2, hasMin: false, decode: nibbleLanesCentred)
+    default: decodeQuantPanel(w, rows: j, panel, blockBytes: 34, quantOffset: 2, hasMin: false, decode: int8Lanes)
+    }
+}
+
+@inline(__always)
+func decodeQuantPanel(
+    _ w: WeightMatrix, rows j: Int, _ panel: UnsafeMutablePointer<Float>,
+    blockBytes: Int, quantOffset: Int, hasMin: Bool, decode: (UnsafeRawPointer, UnsafeRawPointer) -> BlockLanes
+) {
+    let nb = w.cols / 32
+    let mins = panel + nb * quantPanelBlock
+    for pair in 0..<2 {
+        let a = w.row(j + 2 * pair), b = w.row(j + 2 * pair + 1)
+        for blk in 0..<nb {
+            let pa = a + blk * blockBytes, pb = b + blk * blockBytes
+            let l = decode(pa + quantOffset, pb + quantOffset)
+            let dst = panel + blk * quantPanelBlock + pair * 80
+            storeVector(l.w0, dst)
+            storeVector(l.w1, dst + 16)
+            storeVector(l.w2, dst + 32)
+            storeVector(l.w3, dst + 48)
+            storeVector(SIMD16(lowHalf: SIMD8(repeating: halfToFloat(pa, 0)), highHalf: SIMD8(repeating: halfToFloat(pb, 0))), dst + 64)
+            if hasMin {
+                mins[4 * blk + 2 * pair] = halfToFloat(pa, 2)
+                mins[4 * blk + 2 * pair + 1] = halfToFloat(pb, 2)
+            }
+        }
+    }
+}
+
+/// One token's running state in the quantised tile: the lanes of both row pairs and the four
+/// rows' summs.
+struct QuantTileAcc {
+    var p0 = SIMD16<Float>(), p1 = SIMD16<Float>()
+    var mins = SIMD4<Float>()
+
+    @inline(__always)
+    mutating func add(
+        _ x: UnsafePointer<Float>, blk: Int, k: Int, nb: Int, hasMin: Bool,
+        _ w00: SIMD16<Float>, _ w01: SIMD16<Float>, _ w02: SIMD16<Float>, _ w03: SIMD16<Float>, _ d0: SIMD16<Float>,
+        _ w10: SIMD16<Float>, _ w11: SIMD16<Float>, _ w12: SIMD16<Float>, _ w13: SIMD16<Float>, _ d1: SIMD16<Float>,
+        _ m: SIMD4<Float>
+    ) {
+        let xb = x + 32 * blk
+        let x0 = dup8(xb), x1 = dup8(xb + 8), x2 = dup8(xb + 16), x3 = dup8(xb + 24)
+        let dx = SIMD16<Float>(repeating: x[k + blk])
+        var xy0 = w00 * x0
+        xy0.addProduct(w01, x1)
+        xy0.addProduct(w02, x2)
+        xy0.addProduct(w03, x3)
+        p0.addProduct(d0 * dx, xy0)
+        var xy1 = w10 * x0
+        xy1.addProduct(w11, x1)
+        xy1.addProduct(w12, x2)
+        xy1.addProduct(w13, x3)
+        p1.addProduct(d1 * dx, xy1)
+        if hasMin { mins.addProduct(m, SIMD4(repeating: x[k + nb + blk])) }
+    }
+
+    @inline(__always)
+    func store(_ out: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let v = SIMD4(
+            hsum8(p0.lowHalf) + mins[0], hsum8(p0.highHalf) + mins[1],
+            hsum8(p1.lowHalf) + mins[2], hsum8(p1.highHalf) + mins[3])
+        store4(v, out, accumulate)
+    }
+}
+
+/// out[i·ldo + r] (+)= row r of the panel · token i, for `tokens` (1 or 4) tokens at x.
+@inline(__always)
+func quantTile(
+    _ tokens: Int, _ type: QuantType, _ x: UnsafePointer<Float>, stride: Int,
+    _ panel: UnsafePointer<Float>, k: Int, _ out: UnsafeMutablePointer<Float>, ldo: Int, accumulate: Bool
+) {
+    if type == .q4_1 {
+        if tokens == 4 { quantTile4(x, stride: stride, panel, k: k, out, ldo: ldo, accumulate: accumulate, hasMin: true) }
+        else { quantTile1(x, panel, k: k, out, accumulate: accumulate, hasMin: true) }
+    } else {
+        if tokens == 4 { quantTile4(x, stride: stride, panel, k: k, out, ldo: ldo, accumulate: accumulate, hasMin: false) }
+        else { quantTile1(x, panel, k: k, out, accumulate: accumulate, hasMin: false) }
+    }
+}
+
+@inline(__always)
+func quantTile4(
+    _ x: UnsafePointer<Float>, stride: Int, _ panel: UnsafePointer<Float>, k: Int,
+    _ out: UnsafeMutablePointer<Float>, ldo: Int, accumulate: Bool, hasMin: Bool
+) {
+    let nb = k / 32
+    let mins = panel + nb * quantPanelBlock
+    var a0 = QuantTileAcc(), a1 = QuantTileAcc(), a2 = QuantTileAcc(), a3 = QuantTileAcc()
+    let x0 = x, x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride
+    for blk in 0..<nb {
+        let p = panel + blk * quantPanelBlock
+        let w00 = loadVector(p), w01 = loadVector(p + 16), w02 = loadVector(p + 32), w03 = loadVector(p + 48), d0 = loadVector(p + 64)
+        let w10 = loadVector(p + 80), w11 = loadVector(p + 96), w12 = loadVector(p + 112), w13 = loadVector(p + 128), d1 = loadVector(p + 144)
+        let m = hasMin ? UnsafeRawPointer(mins + 4 * blk).loadUnaligned(as: SIMD4<Float>.self) : SIMD4<Float>()
+        a0.add(x0, blk: blk, k: k, nb: nb, hasMin: hasMin, w00, w01, w02, w03, d0, w10, w11, w12, w13, d1, m)
+        a1.add(x1, blk: blk, k: k, nb: nb, hasMin: hasMin, w00, w01, w02, w03, d0, w10, w11, w12, w13, d1, m)
+        a2.add(x2, blk: blk, k: k, nb: nb, hasMin: hasMin, w00, w01, w02, w03, d0, w10, w11, w12, w13, d1, m)
+        a3.add(x3, blk: blk, k: k, nb: nb, hasMin: hasMin, w00, w01, w02, w03, d0, w10, w11, w12, w13, d1, m)
+    }
+    a0.store(out, accumulate: accumulate)
+    a1.store(out + ldo, accumulate: accumulate)
+    a2.store(out + 2 * ldo, accumulate: accumulate)
+    a3.store(out + 3 * ldo, accumulate: accumulate)
+}
+
+@inline(__always)
+func quantTile1(
+    _ x: UnsafePointer<Float>, _ panel: UnsafePointer<Float>, k: Int,
+    _ out: UnsafeMutablePointer<Float>, accumulate: Bool, hasMin: Bool
+) {
+    let nb = k / 32
+    let mins = panel + nb * quantPanelBlock
+    var a0 = QuantTileAcc()
+    for blk in 0..<nb {
+        let p = panel + blk * quantPanelBlock
+        let m = hasMin ? UnsafeRawPointer(mins + 4 * blk).loadUnaligned(as: SIMD4<Float>.self) : SIMD4<Float>()
+        a0.add(x, blk: blk, k: k, nb: nb, hasMin: hasMin,
+               loadVector(p), loadVector(p + 16), loadVector(p + 32), loadVector(p + 48), loadVector(p + 64),
+               loadVector(p + 80), loadVector(p + 96), loadVector(p + 112), loadVector(p + 128), loadVector(p + 144), m)
+    }
+    a0.store(out, accumulate: accumulate)
+}
+
+/// An f32/f16 weight row as f32, then zeros to `stride`.
 @inline(__always)
 func dequantizePanelRow(_ type: QuantType, _ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, cols k: Int, stride: Int) {
-    if type == .q4_1 {
-        for b in 0..<(k / 32) {
-            let p = src + b * 20
-            let d = halfToFloat(p, 0)
-            let q = p.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
-            storeVector(nibbleFloats(q & 0x0F) * d, dst + b * 32)
-            storeVector(nibbleFloats(q &>> 4) * d, dst + b * 32 + 16)
-            dst[k + b] = halfToFloat(p, 2)
-        }
-        for i in (k + k / 32)..<stride { dst[i] = 0 }
-    } else {
-        dequantizeRow(type, src, dst, count: k)
-        for i in k..<stride { dst[i] = 0 }
-    }
+    dequantizeRow(type, src, dst, count: k)
+    for i in k..<stride { dst[i] = 0 }
 }
 
 // MARK: - GEMM tiles

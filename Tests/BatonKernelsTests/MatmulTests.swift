@@ -1,48 +1,78 @@
-// The matmul against a plain double-precision reference over the decoded weights, for every
-// weight type, on both the GEMV (1–3 rows) and GEMM (≥ 4 rows) paths and both thread counts.
+// The matmul against plain references, for every weight type, on both the GEMV (1–3 rows) and
+// GEMM (≥ 4 rows) paths and both thread counts. Quantised weights: a scalar transcription of
+// ggml's vec_dot kernels (quantize_row_q8_0/q8_1 and ggml_vec_dot_{q4_1_q8_1,q4_0_q8_0,q8_0_q8_0},
+// AVX2/VNNI path), which the kernels must equal bit for bit. f32/f16 weights: a double-precision
+// dot product, within a tolerance.
 
 import BatonTesting
 import Testing
 @testable import BatonKernels
 
 @Suite struct MatmulTests {
-    /// ggml's activation rounding, written plainly: Q8 blocks (d = amax/127 in f16, q rounded
-    /// half to even), or f16.
-    static func roundActivations(_ x: [Float], type: QuantType) -> (values: [Float], sums: [Float]) {
-        switch type.activationFormat {
-        case .f32: return (x, [])
-        case .f16: return (x.map { Float(Float16($0)) }, [])
-        case .q8_0, .q8_1:
-            var values: [Float] = [], sums: [Float] = []
-            for b in 0..<(x.count / 32) {
-                let block = x[(b * 32)..<(b * 32 + 32)]
-                let amax = block.map(abs).max()!
-                let d = amax / 127, id: Float = amax == 0 ? 0 : 127 / amax
-                let q = block.map { ($0 * id).rounded(.toNearestOrEven) }
-                values += q.map { $0 * Float(Float16(d)) }
-                sums.append(Float(Float16(d * q.reduce(0, +))))
+    /// ggml's Q8 rounding of one row: per block q (half to even of x·127/amax), d = f16(amax/127)
+    /// and s = f16(amax/127 · Σq).
+    static func quantizeQ8(_ x: [Float]) -> (q: [Int32], d: [Float], s: [Float]) {
+        var q: [Int32] = [], d: [Float] = [], s: [Float] = []
+        for b in 0..<(x.count / 32) {
+            let block = x[(b * 32)..<(b * 32 + 32)]
+            let amax = block.map(abs).max()!
+            let dd = amax / 127, id: Float = amax == 0 ? 0 : 127 / amax
+            let qb = block.map { ($0 * id).rounded(.toNearestOrEven) }
+            q += qb.map { Int32($0) }
+            d.append(Float(Float16(dd)))
+            s.append(Float(Float16(dd * qb.reduce(0, +))))
+        }
+        return (q, d, s)
+    }
+
+    static func half(_ bytes: [UInt8], _ at: Int) -> Float {
+        Float(Float16(bitPattern: UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8))
+    }
+
+    /// The weight row's blocks as (d, m, q) with q in element order (Q4: low nibbles are
+    /// elements 0–15, high nibbles 16–31; Q4_0 centred by −8).
+    static func weightBlocks(_ bytes: [UInt8], row: Int, k: Int, type: QuantType) -> [(d: Float, m: Float, q: [Int32])] {
+        let nb = k / 32, size = type.blockBytes
+        return (0..<nb).map { b in
+            let at = (row * nb + b) * size
+            switch type {
+            case .q4_1:
+                let qs = bytes[(at + 4)..<(at + 20)]
+                return (half(bytes, at), half(bytes, at + 2), qs.map { Int32($0 & 15) } + qs.map { Int32($0 >> 4) })
+            case .q4_0:
+                let qs = bytes[(at + 2)..<(at + 18)]
+                return (half(bytes, at), 0, qs.map { Int32($0 & 15) - 8 } + qs.map { Int32($0 >> 4) - 8 })
+            default:
+                return (half(bytes, at), 0, bytes[(at + 2)..<(at + 34)].map { Int32(Int8(bitPattern: $0)) })
             }
-            return (values, sums)
         }
     }
 
-    /// Σ over blocks of w·x', with Q4_1's minimum times Q8_1's s as ggml computes it.
-    static func reference(x: [Float], wBytes: [UInt8], w: [Float], type: QuantType, m: Int, n: Int, k: Int) -> [Double] {
+    /// ggml's vec_dot for one weight row and one activation row, operation by operation.
+    static func ggmlDot(_ w: [(d: Float, m: Float, q: [Int32])], _ x: (q: [Int32], d: [Float], s: [Float]), q4_1: Bool) -> Float {
+        var acc = [Float](repeating: 0, count: 8)
+        var summs: Float = 0
+        for (b, blk) in w.enumerated() {
+            let d0d1 = blk.d * x.d[b]
+            if q4_1 { summs = summs.addingProduct(blk.m, x.s[b]) }
+            for j in 0..<8 {
+                var sumi: Int32 = 0
+                for t in 0..<4 { sumi += blk.q[4 * j + t] * x.q[32 * b + 4 * j + t] }
+                acc[j] = acc[j].addingProduct(d0d1, Float(sumi))
+            }
+        }
+        let h = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+        return q4_1 ? h + summs : h
+    }
+
+    /// f32/f16 weights: Σ x'·w in double, x' the activations as rounded for the type.
+    static func floatReference(x: [Float], w: [Float], type: QuantType, m: Int, n: Int, k: Int) -> [Double] {
         var out = [Double](repeating: 0, count: m * n)
         for i in 0..<m {
-            let (xr, sums) = roundActivations(Array(x[(i * k)..<(i * k + k)]), type: type)
+            let xr = x[(i * k)..<(i * k + k)].map { type == .f16 ? Float(Float16($0)) : $0 }
             for j in 0..<n {
                 var s = 0.0
-                if type == .q4_1 {
-                    for b in 0..<(k / 32) {
-                        let blockStart = (j * (k / 32) + b) * 20
-                        let mw = Double(Float(Float16(bitPattern: UInt16(wBytes[blockStart + 2]) | UInt16(wBytes[blockStart + 3]) << 8)))
-                        for c in (b * 32)..<(b * 32 + 32) { s += (Double(w[j * k + c]) - mw) * Double(xr[c]) }
-                        s += mw * Double(sums[b])
-                    }
-                } else {
-                    for c in 0..<k { s += Double(xr[c]) * Double(w[j * k + c]) }
-                }
+                for c in 0..<k { s += Double(xr[c]) * Double(w[j * k + c]) }
                 out[i * n + j] = s
             }
         }
@@ -51,12 +81,23 @@ import Testing
 
     @Test(arguments: [QuantType.f32, .f16, .q8_0, .q4_0, .q4_1], [1, 3, 4, 7, 70])
     func matchesReference(type: QuantType, m: Int) {
-        let n = 36, k = 96
+        let n = 37, k = 96  // odd n: the GEMV's pair and single-row tails, the GEMM's narrow panel
         var rng = SplitMix(seed: UInt64(m) &* 31 &+ UInt64(type.rawValue))
         let wValues = (0..<(n * k)).map { _ in rng.nextSigned() }
         let x = (0..<(m * k)).map { _ in rng.nextSigned() }
         let (bytes, decoded) = Quantize.encode(wValues, rowLength: k, type: type)
-        let expected = Self.reference(x: x, wBytes: bytes, w: decoded, type: type, m: m, n: n, k: k)
+        let quantised = type != .f32 && type != .f16
+        var expected = [Float](repeating: 0, count: m * n)
+        var expectedDouble: [Double] = []
+        if quantised {
+            let blocks = (0..<n).map { Self.weightBlocks(bytes, row: $0, k: k, type: type) }
+            for i in 0..<m {
+                let xq = Self.quantizeQ8(Array(x[(i * k)..<(i * k + k)]))
+                for j in 0..<n { expected[i * n + j] = 0.5 + Self.ggmlDot(blocks[j], xq, q4_1: type == .q4_1) }
+            }
+        } else {
+            expectedDouble = Self.floatReference(x: x, w: decoded, type: type, m: m, n: n, k: k)
+        }
         for threads in [1, 2] {
             let pool = ThreadPool(threads: threads)
             let scratch = MatmulScratch(maxK: k, threads: threads)
@@ -70,7 +111,12 @@ import Testing
                 }
             }
             for i in 0..<(m * n) {
-                #expect(abs(Double(out[i]) - (expected[i] + 0.5)) < 1e-3, "type \(type) m \(m) threads \(threads) index \(i)")
+                if quantised {
+                    // Bitwise: the GEMV and the GEMM both reproduce ggml's rounding exactly.
+                    #expect(out[i].bitPattern == expected[i].bitPattern, "type \(type) m \(m) threads \(threads) index \(i): \(out[i]) vs \(expected[i])")
+                } else {
+                    #expect(abs(Double(out[i]) - (expectedDouble[i] + 0.5)) < 1e-3, "type \(type) m \(m) threads \(threads) index \(i)")
+                }
             }
         }
     }
@@ -103,9 +149,39 @@ import Testing
         #expect(expScalar(-Float.infinity) < 1e-37)
     }
 
+    /// ggml_v_expf written with scalar FMAs and an exact 2ⁿ scaling (scalef), against the vector
+    /// kernel, from underflow through overflow.
+    @Test func ggmlExpIsBitExact() {
+        func scalar(_ x: Float) -> Float {
+            let r: Float = 0x1.8p23
+            let z = r.addingProduct(x, 0x1.715476p+0)
+            let n = z - r
+            let b = x.addingProduct(-n, 0x1.62e4p-1).addingProduct(-n, 0x1.7f7d1cp-20)
+            let u = b * b
+            let p1 = Float(0x1.573e2ep-5).addingProduct(0x1.0e4020p-7, b)
+            let p2 = Float(0x1.fffdb6p-2).addingProduct(0x1.555e66p-3, b)
+            let p3 = Float(1).addingProduct(0x1.ffffecp-1, b)
+            let j = p3.addingProduct(p2.addingProduct(p1, u), u)
+            if abs(n) > 192 { return n <= 0 ? 0 : .infinity }
+            return Float(Double(j) * Foundation_exp2(Double(n)))  // j·2ⁿ exact in double, one rounding
+        }
+        var values: [Float] = [-.infinity, .infinity, 0, -0.0, -150, -104, -103.5, -100, -88, -87.5, 88.5, 89, 100]
+        var x: Float = -120
+        while x < 120 { values.append(x); x += 0.0173 }
+        for start in stride(from: 0, to: values.count - 15, by: 16) {
+            let v = SIMD16<Float>(values[start..<(start + 16)])
+            let e = ggmlExpVector(v)
+            for i in 0..<16 {
+                #expect(e[i].bitPattern == scalar(v[i]).bitPattern, "exp(\(v[i])) = \(e[i]) vs \(scalar(v[i]))")
+            }
+        }
+    }
+
     @Test func softmaxSumsToOne() {
-        var v: [Float] = (0..<37).map { Float($0) * 0.3 - 4 }
+        var v: [Float] = (0..<48).map { Float($0) * 0.3 - 4 }  // room for the padding to 16
         v.withUnsafeMutableBufferPointer { softmax($0.baseAddress!, count: 37) }
+        #expect(v[37..<48].allSatisfy { $0 == 0 })
+        v.removeLast(11)
         #expect(abs(v.reduce(0, +) - 1) < 1e-5)
         #expect(v[36] > v[0])
     }
@@ -123,7 +199,9 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 func Foundation_exp(_ x: Double) -> Double { Glibc.exp(x) }
+func Foundation_exp2(_ x: Double) -> Double { Glibc.exp2(x) }
 #else
 import Darwin
 func Foundation_exp(_ x: Double) -> Double { Darwin.exp(x) }
+func Foundation_exp2(_ x: Double) -> Double { Darwin.exp2(x) }
 #endif

@@ -46,9 +46,10 @@ import Testing
         }
     }
 
-    /// Chunked prefill and one-token decodes run the same arithmetic as one batched prefill
-    /// (GEMV and GEMM differ only in summation order), so they agree to ~1e-5, not just within
-    /// the reference tolerance.
+    /// The kernels reproduce llama.cpp's rounding, so a chunk of several tokens runs exactly
+    /// the arithmetic of the batched prefill (matmuls per row, attention in tinyBLAS order):
+    /// equal bit for bit. A one-token step sums attention in ggml_vec_dot_f16's order, as
+    /// llama.cpp's decode does, so it differs from the batch only by that rounding (~1e-6).
     @Test func decodeOneByOneAndChunkedPrefillAgree() throws {
         var tiny = TinyLlama()
         tiny.weightType = .q4_1
@@ -61,7 +62,7 @@ import Testing
         all.append(Self.tokens, sequence: 0, startPosition: 0, wantLogits: false)
         all.logitIndices = Array(Self.tokens.indices)
         let batched = Array(model.forward(all, cache: whole))
-        // Chunks of 3, 4 and 1, then 2 single-token decodes.
+        // Chunks of 3 and 4, then 3 single-token decodes.
         let cache = ContiguousKVCache(config: model.config, maxContext: 64)
         var position = 0
         for size in [3, 4, 1, 1, 1] {
@@ -71,8 +72,12 @@ import Testing
             let logits = model.forward(batch, cache: cache)
             position += size
             Self.expectClose(logits, reference[position - 1], "after \(position) tokens")
-            let same = batched[((position - 1) * vocab)..<(position * vocab)].map(Double.init)
-            Self.expectClose(logits, same, "chunked vs batched after \(position) tokens", tolerance: 1e-3)
+            let same = batched[((position - 1) * vocab)..<(position * vocab)]
+            if size > 1 {
+                #expect(Array(logits) == Array(same), "chunk of \(size) vs batched after \(position) tokens")
+            } else {
+                Self.expectClose(logits, same.map(Double.init), "decode vs batched after \(position) tokens", tolerance: 1e-4)
+            }
         }
     }
 

@@ -44,11 +44,11 @@ struct ModelReference: Decodable {
         }
     }
 
-    /// The largest |Δlogit| seen on the reference's top-5 tokens (0.41, see the engine-core
-    /// issue's note): llama.cpp's own rounding is reproduced (Q8_0/Q8_1 activations, f16 KV, q
-    /// and attention weights) but some difference of that size remains. A greedy continuation
-    /// may only leave llama.cpp's where the reference's top two are closer than this.
-    static let logitTolerance = 0.45
+    /// The kernels reproduce llama.cpp's f32 rounding order (docs/numerics-vs-llama-cpp.md), so
+    /// the logits equal the reference's (measured: max |Δlogit| 0 over every prompt's top-5).
+    /// The tolerance only leaves room for a last-bit difference in a libm (cosf/sinf/powf); a
+    /// greedy continuation may only leave llama.cpp's at a top-2 gap smaller than this.
+    static let logitTolerance = 1e-3
 
     @Test func nextTokenTop5AndLogitsMatch() throws {
         let g = try Self.require()
@@ -62,7 +62,7 @@ struct ModelReference: Decodable {
             #expect(top.first == want.first, "\(c.name): top-1 \(top.first ?? -1) vs \(want[0])")
             let shared = Set(top).intersection(want).count
             if shared == 5 { sameSet += 1 }
-            #expect(shared >= 4, "\(c.name): top-5 \(Array(top)) vs \(want)")
+            #expect(shared == 5, "\(c.name): top-5 \(Array(top)) vs \(want)")
             for pair in c.top5 {
                 let diff = abs(Double(logits[Int(pair[0])]) - pair[1])
                 worst = max(worst, diff)
@@ -92,6 +92,6 @@ struct ModelReference: Decodable {
             #expect(gap < Self.logitTolerance, "\(c.name): diverges at token \(firstDiff) where the reference's top-2 gap is \(gap)")
         }
         print("greedy 48-token continuations equal to llama.cpp: \(exact)/\(ref.cases.count)")
-        #expect(exact >= 9)
+        #expect(exact >= 18)  // 20/20 measured
     }
 }
