@@ -11,11 +11,14 @@
 // Grouped-query attention: `heads / kvHeads` query heads share one KV head. As in llama.cpp's
 // attention over an f16 cache (non-flash path), q is rounded to f16 for q·k and the softmax
 // weights are rounded to f16 for Σ p·v, and the sums follow ggml's order to the bit:
-//   - a batch of several tokens (prefill): llamafile's tinyBLAS f16 GEMM, i.e. 16 lanes of
-//     sequential FMAs over index l, l+16, … and _mm512_reduce_add_ps (8+8, 4+4, 2+2, 1+1);
-//   - a batch of one token (decode): ggml_vec_dot_f16, i.e. four 16-lane accumulators over
-//     steps of 64, combined (0+2)+(1+3), then _mm512_reduce_add_ps, leftovers (< 64) added in
-//     double.
+//   - prompt tokens (prefill): llamafile's tinyBLAS f16 GEMM, i.e. 16 lanes of sequential FMAs
+//     over index l, l+16, … and _mm512_reduce_add_ps (8+8, 4+4, 2+2, 1+1);
+//   - generated tokens (decode): ggml_vec_dot_f16, i.e. four 16-lane accumulators over steps
+//     of 64, combined (0+2)+(1+3), then _mm512_reduce_add_ps, leftovers (< 64) added in double.
+// Which order a token takes depends only on the token (its position against its sequence's
+// prompt length), never on what else is in the batch, so a sequence batched with others, split
+// into other prefill chunks, or resumed from the prefix cache computes the same bits as alone.
+// Without prompt lengths (one sequence at a time), a batch of one token counts as decode.
 // For Σ p·v the index is the position and llama.cpp's KV length is a multiple of 256 (padded
 // with zero weights, which add nothing), so lane = position mod 16 (prefill) or 64 (decode).
 // Softmax as ggml's (Elementwise.swift), scale applied to q·k first.
@@ -30,16 +33,28 @@ public struct AttentionLayout: @unchecked Sendable {
     public var blockTables: UnsafePointer<Int32>
     public var blocksPerSequence: Int
     public var blockSize: Int
+    /// (sequences) prompt length of each sequence: positions from it on are generated tokens
+    /// and take the decode order. nil: a batch of one token is decode, any other prefill.
+    public var promptLengths: UnsafePointer<Int32>?
 
     public init(
         positions: UnsafePointer<Int32>, sequences: UnsafePointer<Int32>,
-        blockTables: UnsafePointer<Int32>, blocksPerSequence: Int, blockSize: Int
+        blockTables: UnsafePointer<Int32>, blocksPerSequence: Int, blockSize: Int,
+        promptLengths: UnsafePointer<Int32>? = nil
     ) {
         self.positions = positions
         self.sequences = sequences
         self.blockTables = blockTables
         self.blocksPerSequence = blocksPerSequence
         self.blockSize = blockSize
+        self.promptLengths = promptLengths
+    }
+
+    /// Whether token `token` of a `tokens`-token batch sums in the decode order.
+    @inline(__always)
+    public func isDecode(token: Int, tokens: Int) -> Bool {
+        guard let promptLengths else { return tokens == 1 }
+        return positions[token] >= promptLengths[Int(sequences[token])]
     }
 
     /// The cache slot of `position` in sequence `sequence`.
@@ -72,8 +87,6 @@ public func attention(
     let qDim = heads * headDim
     let scale = 1 / Float(headDim).squareRoot()
     let items = tokens * kvHeads
-    let decode = tokens == 1
-    let lanes = decode ? 64 : 16
     let rowStride = (maxContext + 15) / 16 * 16
     let perThread = attentionThreadScratch(group: group, headDim: headDim, maxContext: maxContext)
     pool.run { t, threads in
@@ -82,6 +95,8 @@ public func attention(
         let laneSums = qRounded + group * headDim   // (lanes, headDim)
         for item in ThreadPool.range(of: items, part: t, parts: threads) {
             let token = item / kvHeads, g = item % kvHeads
+            let decode = layout.isDecode(token: token, tokens: tokens)
+            let lanes = decode ? 64 : 16
             let sequence = Int(layout.sequences[token])
             let length = Int(layout.positions[token]) + 1
             let qBase = q + token * qDim + g * group * headDim

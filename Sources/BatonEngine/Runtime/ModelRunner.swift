@@ -47,6 +47,7 @@ final class ModelRunner {
         for (s, r) in output.scheduled.enumerated() {
             batch.blockTables.append(contentsOf: r.blockTable.map { Int32($0) })
             batch.blockTables.append(contentsOf: repeatElement(0, count: width - r.blockTable.count))
+            batch.promptLengths.append(Int32(r.promptLength))
             batch.append(r.tokenIds, sequence: Int32(s), startPosition: r.start, wantLogits: r.samples)
             if r.samples { sampling.append(r.requestId) }
         }

@@ -169,6 +169,6 @@ public struct Scheduler: Sendable {
         let start = r.numComputedTokens
         return ScheduledRequest(
             requestId: id, start: start, tokenIds: Array(r.allTokenIds[start..<(start + n)]),
-            blockTable: kvCache.blockTable(id), samples: start + n == r.numTokens)
+            blockTable: kvCache.blockTable(id), promptLength: r.numPromptTokens, samples: start + n == r.numTokens)
     }
 }

@@ -67,6 +67,10 @@ public struct ForwardBatch: Sendable {
     /// (sequences, blocksPerSequence) physical block ids.
     public var blockTables: [Int32] = []
     public var blocksPerSequence: Int = 1
+    /// (sequences) prompt length of each sequence, or empty. When given, attention sums prompt
+    /// tokens in llama.cpp's prefill order and generated tokens in its decode order whatever
+    /// the batch holds (see Attention.swift); when empty, a one-token batch is decode.
+    public var promptLengths: [Int32] = []
     /// Indices into `tokens` whose next-token logits are wanted, in output order.
     public var logitIndices: [Int] = []
 
@@ -79,6 +83,7 @@ public struct ForwardBatch: Sendable {
         positions.removeAll(keepingCapacity: true)
         sequences.removeAll(keepingCapacity: true)
         blockTables.removeAll(keepingCapacity: true)
+        promptLengths.removeAll(keepingCapacity: true)
         logitIndices.removeAll(keepingCapacity: true)
     }
 

@@ -105,6 +105,8 @@ public final class LlamaModel: @unchecked Sendable {
         let n = batch.count
         precondition(n >= 1 && n <= maxBatchTokens, "batch of \(n) tokens (max \(maxBatchTokens))")
         precondition(batch.logitIndices.count <= maxLogitRows, "too many logit rows")
+        precondition(batch.promptLengths.isEmpty || batch.promptLengths.count * batch.blocksPerSequence == batch.blockTables.count,
+                     "one prompt length per sequence")
         let c = config
         let d = c.hiddenSize, kvDim = c.kvDim, ffn = c.intermediateSize
 
@@ -112,10 +114,11 @@ public final class LlamaModel: @unchecked Sendable {
         batch.positions.withUnsafeBufferPointer { positions in
         batch.sequences.withUnsafeBufferPointer { sequences in
         batch.blockTables.withUnsafeBufferPointer { blockTables in
+        batch.promptLengths.withUnsafeBufferPointer { promptLengths in
             let layout = AttentionLayout(
                 positions: positions.baseAddress!, sequences: sequences.baseAddress!,
                 blockTables: blockTables.baseAddress!, blocksPerSequence: batch.blocksPerSequence,
-                blockSize: cache.blockSize)
+                blockSize: cache.blockSize, promptLengths: promptLengths.isEmpty ? nil : promptLengths.baseAddress)
             for i in 0..<n {
                 let position = Int(positions[i])
                 precondition(position < maxContext, "position \(position) beyond the context \(maxContext)")
@@ -160,7 +163,7 @@ public final class LlamaModel: @unchecked Sendable {
                 siluMul(gate, up, count: n * ffn)
                 project(gate, rows: n, layer.wDown, x, accumulate: true, fresh: true)
             }
-        }}}}
+        }}}}}
 
         let rows = batch.logitIndices.count
         guard rows > 0 else { return UnsafeBufferPointer(start: logits, count: 0) }
