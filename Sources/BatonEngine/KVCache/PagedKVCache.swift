@@ -18,6 +18,7 @@ public final class PagedKVCache: KVCacheStorage, @unchecked Sendable {
     private let kvDim: Int
     private let layers: Int
     private let storage: UnsafeMutablePointer<Float16>   // (layers, 2, slots, kvDim)
+    private let bytes: Int
 
     /// Bytes one block takes across all layers, K and V.
     public static func bytesPerBlock(config: LlamaConfiguration, blockSize: Int) -> Int {
@@ -32,12 +33,19 @@ public final class PagedKVCache: KVCacheStorage, @unchecked Sendable {
         kvDim = config.kvDim
         layers = config.layerCount
         let count = layers * 2 * slotCount * kvDim
-        guard let raw = calloc(count, MemoryLayout<Float16>.stride) else { return nil }
-        memset(raw, 0, count * MemoryLayout<Float16>.stride)   // commit every page now
+        // An anonymous mapping populated up front: every page committed and zeroed now. (A
+        // memset after malloc is turned into calloc by the optimiser, which commits nothing.)
+        bytes = count * MemoryLayout<Float16>.stride
+        #if os(Linux)
+        let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE
+        #else
+        let flags = MAP_PRIVATE | MAP_ANON
+        #endif
+        guard let raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, flags, -1, 0), raw != MAP_FAILED else { return nil }
         storage = raw.bindMemory(to: Float16.self, capacity: count)
     }
 
-    deinit { free(storage) }
+    deinit { munmap(storage, bytes) }
 
     public var byteCount: Int { layers * 2 * slotCount * kvDim * MemoryLayout<Float16>.size }
 
