@@ -68,6 +68,8 @@ let package = Package(
             dependencies: [
                 "BatonServer", "BatonTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["openai_interop.py", "openapi_check.py"]
         ),
