@@ -19,7 +19,7 @@ struct Engine: AsyncParsableCommand {
     @Option(help: "Context length (default 2048, at most the model's).") var maxModelLen: Int?
     @Option(help: "KV cache size in bytes (suffixes K, M, G, KiB, MiB, GiB).") var kvCacheMemory = "1GiB"
     @Option(help: "KV blocks, overriding --kv-cache-memory.") var numGpuBlocksOverride: Int?
-    @Option(help: "KV cache element type: auto or f16.") var kvCacheDtype = "auto"
+    @Option(help: "KV cache element type: auto (f16), f16 or f32.") var kvCacheDtype = "auto"
     @Option(help: "Tokens per KV block.") var blockSize = 16
     @Flag(inversion: .prefixedEnableDisable, help: "Prefix caching.") var prefixCaching = true
     @Option(help: "Requests waiting at most before 429.") var maxWaiting = 1024
@@ -33,15 +33,21 @@ struct Engine: AsyncParsableCommand {
         guard (1...4096).contains(maxNumSeqs) else { throw ValidationError("--max-num-seqs must be in 1...4096") }
         guard (1...65536).contains(maxNumBatchedTokens) else { throw ValidationError("--max-num-batched-tokens must be in 1...65536") }
         guard (1...1024).contains(blockSize) else { throw ValidationError("--block-size must be in 1...1024") }
-        guard ["auto", "f16", "float16", "half"].contains(kvCacheDtype) else {
-            throw ValidationError("--kv-cache-dtype '\(kvCacheDtype)' is not supported (auto, f16)")
-        }
+        _ = try dtype()
         if let maxModelLen { guard maxModelLen >= 1 else { throw ValidationError("--max-model-len must be at least 1") } }
         if let numGpuBlocksOverride { guard numGpuBlocksOverride >= 1 else { throw ValidationError("--num-gpu-blocks-override must be at least 1") } }
         if let threads { guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") } }
         _ = try Self.parseBytes(kvCacheMemory)
         guard maxWaiting >= 1, maxBodyBytes >= 1024, shutdownTimeout >= 0 else {
             throw ValidationError("--max-waiting ≥ 1, --max-body-bytes ≥ 1024 and --shutdown-timeout ≥ 0")
+        }
+    }
+
+    func dtype() throws -> KVCacheDType {
+        switch kvCacheDtype {
+        case "auto", "f16", "float16", "half": return .f16
+        case "f32", "float32", "float": return .f32
+        default: throw ValidationError("--kv-cache-dtype '\(kvCacheDtype)' is not supported (auto, f16, f32)")
         }
     }
 
@@ -80,16 +86,19 @@ struct Engine: AsyncParsableCommand {
         let serving = try ServingModel.load(
             path: path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, scheduler: scheduler)
         let kvBytes = try Self.parseBytes(kvCacheMemory)
-        let blocks = numGpuBlocksOverride ?? EngineConfig.blockCount(kvCacheBytes: kvBytes, config: modelConfig, blockSize: blockSize)
+        let kvType = try dtype()
+        let blocks = numGpuBlocksOverride
+            ?? EngineConfig.blockCount(kvCacheBytes: kvBytes, config: modelConfig, blockSize: blockSize, dtype: kvType)
         guard blocks * blockSize >= context else {
             throw ValidationError("the KV cache holds \(blocks) blocks of \(blockSize) tokens, fewer than one \(context)-token context")
         }
         let engineConfig = EngineConfig(
-            scheduler: scheduler, blockSize: blockSize, blockCount: blocks, enablePrefixCaching: prefixCaching, servedModelName: name)
+            scheduler: scheduler, blockSize: blockSize, blockCount: blocks, enablePrefixCaching: prefixCaching,
+            kvCacheDType: kvType, servedModelName: name)
         let engine = try LLMEngine(
             model: serving.model, tokenizer: serving.tokenizer, config: engineConfig,
             metrics: metrics)
-        logger.info("engine ready: \(path), \(blocks) KV blocks of \(blockSize) tokens, context \(context), listening on \(host):\(port)")
+        logger.info("engine ready: \(path), \(blocks) \(kvType.rawValue) KV blocks of \(blockSize) tokens, context \(context), listening on \(host):\(port)")
         return EngineHost.Loaded(engine: engine, serving: serving)
     }
 }

@@ -11,13 +11,13 @@ final class RunningEngine: Sendable {
     let engine: LLMEngine
     let serving: ServingModel
 
-    init(maxNumSeqs: Int = 16, budget: Int = 256, blocks: Int = 512) throws {
+    init(maxNumSeqs: Int = 16, budget: Int = 256, blocks: Int = 512, dtype: KVCacheDType = .f16) throws {
         _ = try RealModel.require()
         let scheduler = SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: budget, maxModelLen: 1024)
         serving = try ServingModel.load(path: RealModel.path, threads: 2, scheduler: scheduler)
         engine = try LLMEngine(
             model: serving.model, tokenizer: serving.tokenizer,
-            config: EngineConfig(scheduler: scheduler, blockCount: blocks, servedModelName: "smollm2"))
+            config: EngineConfig(scheduler: scheduler, blockCount: blocks, kvCacheDType: dtype, servedModelName: "smollm2"))
         let engine = self.engine
         Thread { engine.runLoop() }.start()
     }
@@ -72,6 +72,26 @@ let questions = [
         let snapshot = e.engine.snapshot
         #expect(snapshot.referencedBlocks == 0)
         #expect(snapshot.running == 0 && snapshot.waiting == 0)
+    }
+
+    @Test func f32CacheGivesTheSameTokensBatchedAsAlone() async throws {
+        let e = try RunningEngine(blocks: 256, dtype: .f32)
+        let prompts = try questions.prefix(6).map(e.prompt)
+        var alone: [[Int32]] = []
+        for (i, p) in prompts.enumerated() { alone.append(try await e.run("a\(i)", p, maxTokens: 16).tokenIds) }
+        e.engine.resetPrefixCache()
+        let together = try await withThrowingTaskGroup(of: (Int, [Int32]).self) { group in
+            for (i, p) in prompts.enumerated() { group.addTask { (i, try await e.run("t\(i)", p, maxTokens: 16).tokenIds) } }
+            var out = [[Int32]](repeating: [], count: prompts.count)
+            for try await (i, tokens) in group { out[i] = tokens }
+            return out
+        }
+        #expect(together == alone)
+        // The f16 engine answers the first prompt; f32 attention differs only by rounding, so
+        // its first token (a clear-cut choice) is the same.
+        let f16 = try RunningEngine(blocks: 64)
+        let reference = try await f16.run("ref", prompts[0], maxTokens: 1).tokenIds
+        #expect(reference.first == alone[0].first)
     }
 
     @Test func prefixCacheHitsReportCachedTokensAndKeepTheOutput() async throws {

@@ -1,4 +1,4 @@
-// The engine's KV storage: `blockCount` blocks of `blockSize` slots per layer, f16, addressed by
+// The engine's KV storage: `blockCount` blocks of `blockSize` slots per layer, f16 or f32, addressed by
 // slot = block · blockSize + offset through each request's block table. The whole pool is
 // committed at start (as vLLM reserves its KV memory), so the engine's RSS is flat from then on
 // instead of creeping up as the LRU queue reaches blocks never written before.
@@ -15,40 +15,63 @@ public final class PagedKVCache: KVCacheStorage, @unchecked Sendable {
     public let blockSize: Int
     public let blockCount: Int
     public let slotCount: Int
+    public let dtype: KVCacheDType
     private let kvDim: Int
     private let layers: Int
-    private let storage: UnsafeMutablePointer<Float16>   // (layers, 2, slots, kvDim)
+    private let storage: UnsafeMutableRawPointer   // (layers, 2, slots, kvDim) of dtype
     private let bytes: Int
 
     /// Bytes one block takes across all layers, K and V.
-    public static func bytesPerBlock(config: LlamaConfiguration, blockSize: Int) -> Int {
-        config.layerCount * 2 * blockSize * config.kvDim * MemoryLayout<Float16>.size
+    public static func bytesPerBlock(config: LlamaConfiguration, blockSize: Int, dtype: KVCacheDType = .f16) -> Int {
+        config.layerCount * 2 * blockSize * config.kvDim * dtype.byteSize
     }
 
-    public init?(config: LlamaConfiguration, blockSize: Int, blockCount: Int) {
+    public init?(config: LlamaConfiguration, blockSize: Int, blockCount: Int, dtype: KVCacheDType = .f16) {
         precondition(blockSize >= 1 && blockCount >= 1)
         self.blockSize = blockSize
         self.blockCount = blockCount
+        self.dtype = dtype
         slotCount = blockSize * blockCount
         kvDim = config.kvDim
         layers = config.layerCount
         let count = layers * 2 * slotCount * kvDim
         // An anonymous mapping populated up front: every page committed and zeroed now. (A
         // memset after malloc is turned into calloc by the optimiser, which commits nothing.)
-        bytes = count * MemoryLayout<Float16>.stride
+        bytes = count * dtype.byteSize
         #if os(Linux)
         let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE
         #else
         let flags = MAP_PRIVATE | MAP_ANON
         #endif
         guard let raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, flags, -1, 0), raw != MAP_FAILED else { return nil }
-        storage = raw.bindMemory(to: Float16.self, capacity: count)
+        storage = raw
     }
 
     deinit { munmap(storage, bytes) }
 
-    public var byteCount: Int { layers * 2 * slotCount * kvDim * MemoryLayout<Float16>.size }
+    public var byteCount: Int { bytes }
 
-    public func keys(layer: Int) -> UnsafeMutablePointer<Float16> { storage + (layer * 2) * slotCount * kvDim }
-    public func values(layer: Int) -> UnsafeMutablePointer<Float16> { storage + (layer * 2 + 1) * slotCount * kvDim }
+    private func base(_ layer: Int, _ kv: Int) -> UnsafeMutableRawPointer {
+        storage + (layer * 2 + kv) * slotCount * kvDim * dtype.byteSize
+    }
+
+    public func keys(layer: Int) -> UnsafeMutablePointer<Float16> {
+        precondition(dtype == .f16)
+        return base(layer, 0).assumingMemoryBound(to: Float16.self)
+    }
+
+    public func values(layer: Int) -> UnsafeMutablePointer<Float16> {
+        precondition(dtype == .f16)
+        return base(layer, 1).assumingMemoryBound(to: Float16.self)
+    }
+
+    public func keysF32(layer: Int) -> UnsafeMutablePointer<Float> {
+        precondition(dtype == .f32)
+        return base(layer, 0).assumingMemoryBound(to: Float.self)
+    }
+
+    public func valuesF32(layer: Int) -> UnsafeMutablePointer<Float> {
+        precondition(dtype == .f32)
+        return base(layer, 1).assumingMemoryBound(to: Float.self)
+    }
 }

@@ -9,13 +9,16 @@ public struct EngineConfig: Sendable {
     /// Blocks in the pool.
     public var blockCount: Int
     public var enablePrefixCaching: Bool
+    /// K/V element type.
+    public var kvCacheDType: KVCacheDType
     /// Name under which the model is served and labelled in metrics.
     public var servedModelName: String
 
     public init(
         scheduler: SchedulerConfig = SchedulerConfig(), blockSize: Int = 16, blockCount: Int,
-        enablePrefixCaching: Bool = true, servedModelName: String
+        enablePrefixCaching: Bool = true, kvCacheDType: KVCacheDType = .f16, servedModelName: String
     ) {
+        self.kvCacheDType = kvCacheDType
         self.scheduler = scheduler
         self.blockSize = blockSize
         self.blockCount = blockCount
@@ -24,8 +27,10 @@ public struct EngineConfig: Sendable {
     }
 
     /// Blocks that fit in `bytes` of KV memory for `config`.
-    public static func blockCount(kvCacheBytes bytes: Int, config: LlamaConfiguration, blockSize: Int) -> Int {
-        bytes / PagedKVCache.bytesPerBlock(config: config, blockSize: blockSize)
+    public static func blockCount(
+        kvCacheBytes bytes: Int, config: LlamaConfiguration, blockSize: Int, dtype: KVCacheDType = .f16
+    ) -> Int {
+        bytes / PagedKVCache.bytesPerBlock(config: config, blockSize: blockSize, dtype: dtype)
     }
 }
 

@@ -40,7 +40,8 @@ public final class LLMEngine: Sendable {
     }
 
     public init(model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig, metrics: EngineMetrics = EngineMetrics()) throws {
-        guard let cache = PagedKVCache(config: model.config, blockSize: config.blockSize, blockCount: config.blockCount) else {
+        guard let cache = PagedKVCache(
+            config: model.config, blockSize: config.blockSize, blockCount: config.blockCount, dtype: config.kvCacheDType) else {
             throw EngineSetupError(description: "cannot allocate \(config.blockCount) KV blocks")
         }
         precondition(model.maxBatchTokens >= config.scheduler.maxNumBatchedTokens, "model batch smaller than the token budget")

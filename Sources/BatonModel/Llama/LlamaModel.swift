@@ -138,20 +138,35 @@ public final class LlamaModel: @unchecked Sendable {
                 project(h, rows: n, layer.wq, q, fresh: true)
                 project(h, rows: n, layer.wk, k, fresh: false)
                 project(h, rows: n, layer.wv, v, fresh: false)
-                let keys = cache.keys(layer: l), values = cache.values(layer: l)
                 for i in 0..<n {
                     ropeNormal(q + i * c.qDim, heads: c.headCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
                     ropeNormal(k + i * kvDim, heads: c.kvHeadCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
-                    let kRow = keys + slots[i] * kvDim, vRow = values + slots[i] * kvDim
-                    for j in 0..<kvDim {
-                        kRow[j] = Float16(k[i * kvDim + j])
-                        vRow[j] = Float16(v[i * kvDim + j])
-                    }
                 }
-                attention(
-                    q: q, kCache: keys, vCache: values, out: att, tokens: n, heads: c.headCount,
-                    kvHeads: c.kvHeadCount, headDim: c.headDim, layout: layout, scratch: scores,
-                    maxContext: maxContext, pool: pool)
+                switch cache.dtype {
+                case .f16:
+                    let keys = cache.keys(layer: l), values = cache.values(layer: l)
+                    for i in 0..<n {
+                        let kRow = keys + slots[i] * kvDim, vRow = values + slots[i] * kvDim
+                        for j in 0..<kvDim {
+                            kRow[j] = Float16(k[i * kvDim + j])
+                            vRow[j] = Float16(v[i * kvDim + j])
+                        }
+                    }
+                    attention(
+                        q: q, kCache: keys, vCache: values, out: att, tokens: n, heads: c.headCount,
+                        kvHeads: c.kvHeadCount, headDim: c.headDim, layout: layout, scratch: scores,
+                        maxContext: maxContext, pool: pool)
+                case .f32:
+                    let keys = cache.keysF32(layer: l), values = cache.valuesF32(layer: l)
+                    for i in 0..<n {
+                        (keys + slots[i] * kvDim).update(from: k + i * kvDim, count: kvDim)
+                        (values + slots[i] * kvDim).update(from: v + i * kvDim, count: kvDim)
+                    }
+                    attentionF32(
+                        q: q, kCache: keys, vCache: values, out: att, tokens: n, heads: c.headCount,
+                        kvHeads: c.kvHeadCount, headDim: c.headDim, layout: layout, scratch: scores,
+                        maxContext: maxContext, pool: pool)
+                }
                 project(att, rows: n, layer.wo, x, accumulate: true, fresh: true)
 
                 // Feed-forward block.
