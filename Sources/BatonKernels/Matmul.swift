@@ -4,10 +4,13 @@
 //   W    (n, k)          weights in their file format, one output per row
 //   out  (m, n)          f32, written or accumulated into (`accumulate`: the residual add)
 //
-// Up to 3 rows (decode) take the GEMV path: weights are read once, decoded in registers. More
-// rows (prefill, batched decode) take the GEMM path: each thread decodes a panel of 4 weight
-// rows into its scratch (in L1), then runs a register tile (4 tokens × 4 outputs) over a chunk
-// of tokens that stays in L2. Threads split the output rows and share x read-only.
+// One row (single-sequence decode) takes the GEMV path: weights are read once, decoded in
+// registers. 2–64 rows of quantised weights (batched decode, short prefill chunks) take the
+// multi-token GEMV (Gemv.swift, batchedGemv): each block of 4 weight rows is decoded in
+// registers and applied to 4 tokens at a time, nothing through memory. More rows (prefill), and
+// f32/f16 weights from 4 rows, take the GEMM path: each thread decodes a panel of 4 weight rows
+// into its scratch (in L1), then runs a register tile (4 tokens × 4 outputs) over a chunk of
+// tokens that stays in L2. Threads split the output rows and share x read-only.
 //
 // Quantised weights: the panel holds, per block, each row pair's lanes (Gemv.swift's
 // BlockLanes) and scales, and the tile performs exactly the GEMV's operations per (row, token):
