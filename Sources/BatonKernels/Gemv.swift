@@ -219,3 +219,139 @@ func hsum8(_ a: SIMD8<Float>) -> Float {
     let r = a.highHalf + a.lowHalf
     return (r[0] + r[2]) + (r[1] + r[3])
 }
+
+
+// MARK: - Multi-token GEMV (batched decode)
+
+// A few activation rows (tokens) against quantised weights: each block of four weight rows is
+// decoded once in registers, as the GEMV does, and applied to up to four tokens before the next
+// block, so weights are read and decoded once per group of four tokens and nothing goes through
+// memory (the GEMM's panels are decoded per 64-token chunk, which a decode step of 16 tokens
+// cannot amortise). Per (row, token) the operations are exactly the GEMV's and the GEMM tile's:
+// lane j = Σ_t w_t·x_t (exact), FMA'd with d_w·d_x block by block, Q4_1's
+// summs = fma(m, s, summs), hsum_float_8 + summs; so all three paths agree bit for bit.
+
+/// out[i·n + r] (+)= W[r] · x_i for the tokens `tokens` (rows of x at stride `stride`) and the
+/// weight rows `rows` (quads; a narrower tail reuses its last row in the unused slots).
+func batchedGemv(
+    _ x: UnsafePointer<Float>, stride: Int, tokens: Range<Int>, _ w: WeightMatrix,
+    _ out: UnsafeMutablePointer<Float>, n: Int, rows: Range<Int>, accumulate: Bool
+) {
+    switch w.type {
+    case .q4_1:
+        batchedGemv(x, stride: stride, tokens: tokens, w, out, n: n, rows: rows, accumulate: accumulate,
+                    blockBytes: 20, quantOffset: 4, hasMin: true, decode: nibbleLanesScaled)
+    case .q4_0:
+        batchedGemv(x, stride: stride, tokens: tokens, w, out, n: n, rows: rows, accumulate: accumulate,
+                    blockBytes: 18, quantOffset: 2, hasMin: false, decode: nibbleLanesCentred)
+    default:
+        batchedGemv(x, stride: stride, tokens: tokens, w, out, n: n, rows: rows, accumulate: accumulate,
+                    blockBytes: 34, quantOffset: 2, hasMin: false, decode: int8Lanes)
+    }
+}
+
+@inline(__always)
+func batchedGemv(
+    _ x: UnsafePointer<Float>, stride: Int, tokens: Range<Int>, _ w: WeightMatrix,
+    _ out: UnsafeMutablePointer<Float>, n: Int, rows: Range<Int>, accumulate: Bool,
+    blockBytes: Int, quantOffset: Int, hasMin: Bool, decode: (UnsafeRawPointer, UnsafeRawPointer) -> BlockLanes
+) {
+    let k = w.cols
+    var r = rows.lowerBound
+    while r < rows.upperBound {
+        let valid = Swift.min(4, rows.upperBound - r), last = rows.upperBound - 1
+        let quad = (w.row(r), w.row(Swift.min(r + 1, last)), w.row(Swift.min(r + 2, last)), w.row(Swift.min(r + 3, last)))
+        var i = tokens.lowerBound
+        while i + 4 <= tokens.upperBound {
+            batchedQuad(4, x + i * stride, stride: stride, quad, k: k, out + i * n + r, n: n, valid: valid, accumulate: accumulate,
+                        blockBytes: blockBytes, quantOffset: quantOffset, hasMin: hasMin, decode: decode)
+            i += 4
+        }
+        switch tokens.upperBound - i {
+        case 3:
+            batchedQuad(3, x + i * stride, stride: stride, quad, k: k, out + i * n + r, n: n, valid: valid, accumulate: accumulate,
+                        blockBytes: blockBytes, quantOffset: quantOffset, hasMin: hasMin, decode: decode)
+        case 2:
+            batchedQuad(2, x + i * stride, stride: stride, quad, k: k, out + i * n + r, n: n, valid: valid, accumulate: accumulate,
+                        blockBytes: blockBytes, quantOffset: quantOffset, hasMin: hasMin, decode: decode)
+        case 1:
+            batchedQuad(1, x + i * stride, stride: stride, quad, k: k, out + i * n + r, n: n, valid: valid, accumulate: accumulate,
+                        blockBytes: blockBytes, quantOffset: quantOffset, hasMin: hasMin, decode: decode)
+        default: break
+        }
+        r += 4
+    }
+}
+
+/// One token's running state: the lanes of both row pairs and the four rows' summs.
+struct BatchedAcc {
+    var p0 = SIMD16<Float>(), p1 = SIMD16<Float>()
+    var mins = SIMD4<Float>()
+
+    @inline(__always)
+    mutating func add(
+        _ x: UnsafePointer<Float>, blk: Int, k: Int, nb: Int, hasMin: Bool,
+        _ w0: BlockLanes, _ w1: BlockLanes, _ d0: SIMD16<Float>, _ d1: SIMD16<Float>, _ m: SIMD4<Float>
+    ) {
+        let xb = x + 32 * blk
+        let x0 = dup8(xb), x1 = dup8(xb + 8), x2 = dup8(xb + 16), x3 = dup8(xb + 24)
+        let dx = SIMD16<Float>(repeating: x[k + blk])
+        p0.addProduct(d0 * dx, w0.dot(x0, x1, x2, x3))
+        p1.addProduct(d1 * dx, w1.dot(x0, x1, x2, x3))
+        if hasMin { mins.addProduct(m, SIMD4(repeating: x[k + nb + blk])) }
+    }
+
+    @inline(__always)
+    func store(_ out: UnsafeMutablePointer<Float>, valid: Int, accumulate: Bool, hasMin: Bool) {
+        var v = SIMD4(hsum8(p0.lowHalf), hsum8(p0.highHalf), hsum8(p1.lowHalf), hsum8(p1.highHalf))
+        if hasMin { v += mins }
+        if valid == 4 {
+            store4(v, out, accumulate)
+        } else {
+            for i in 0..<valid { if accumulate { out[i] += v[i] } else { out[i] = v[i] } }
+        }
+    }
+}
+
+/// `tokens` (1–4) consecutive tokens at x against the four rows of `quad`.
+@inline(__always)
+func batchedQuad(
+    _ tokens: Int, _ x: UnsafePointer<Float>, stride: Int,
+    _ quad: (UnsafeRawPointer, UnsafeRawPointer, UnsafeRawPointer, UnsafeRawPointer), k: Int,
+    _ out: UnsafeMutablePointer<Float>, n: Int, valid: Int, accumulate: Bool,
+    blockBytes: Int, quantOffset: Int, hasMin: Bool, decode: (UnsafeRawPointer, UnsafeRawPointer) -> BlockLanes
+) {
+    let nb = k / 32
+    var a0 = BatchedAcc(), a1 = BatchedAcc(), a2 = BatchedAcc(), a3 = BatchedAcc()
+    let x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride
+    var pa = quad.0, pb = quad.1, pc = quad.2, pd = quad.3
+    for blk in 0..<nb {
+        let w0 = decode(pa + quantOffset, pb + quantOffset), w1 = decode(pc + quantOffset, pd + quantOffset)
+        let s01 = blockScales(pa, pb), s23 = blockScales(pc, pd)
+        let d0 = SIMD16(lowHalf: SIMD8(repeating: s01[0]), highHalf: SIMD8(repeating: s01[2]))
+        let d1 = SIMD16(lowHalf: SIMD8(repeating: s23[0]), highHalf: SIMD8(repeating: s23[2]))
+        let m = SIMD4(s01[1], s01[3], s23[1], s23[3])
+        a0.add(x, blk: blk, k: k, nb: nb, hasMin: hasMin, w0, w1, d0, d1, m)
+        if tokens > 1 { a1.add(x1, blk: blk, k: k, nb: nb, hasMin: hasMin, w0, w1, d0, d1, m) }
+        if tokens > 2 { a2.add(x2, blk: blk, k: k, nb: nb, hasMin: hasMin, w0, w1, d0, d1, m) }
+        if tokens > 3 { a3.add(x3, blk: blk, k: k, nb: nb, hasMin: hasMin, w0, w1, d0, d1, m) }
+        pa += blockBytes
+        pb += blockBytes
+        pc += blockBytes
+        pd += blockBytes
+    }
+    a0.store(out, valid: valid, accumulate: accumulate, hasMin: hasMin)
+    if tokens > 1 { a1.store(out + n, valid: valid, accumulate: accumulate, hasMin: hasMin) }
+    if tokens > 2 { a2.store(out + 2 * n, valid: valid, accumulate: accumulate, hasMin: hasMin) }
+    if tokens > 3 { a3.store(out + 3 * n, valid: valid, accumulate: accumulate, hasMin: hasMin) }
+}
+
+@inline(__always)
+func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
+    let raw = UnsafeMutableRawPointer(p)
+    if accumulate {
+        raw.storeBytes(of: raw.loadUnaligned(as: SIMD4<Float>.self) + v, as: SIMD4<Float>.self)
+    } else {
+        raw.storeBytes(of: v, as: SIMD4<Float>.self)
+    }
+}

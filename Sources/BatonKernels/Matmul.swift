@@ -4,10 +4,13 @@
 //   W    (n, k)          weights in their file format, one output per row
 //   out  (m, n)          f32, written or accumulated into (`accumulate`: the residual add)
 //
-// Up to 3 rows (decode) take the GEMV path: weights are read once, decoded in registers. More
-// rows (prefill, batched decode) take the GEMM path: each thread decodes a panel of 4 weight
-// rows into its scratch (in L1), then runs a register tile (4 tokens × 4 outputs) over a chunk
-// of tokens that stays in L2. Threads split the output rows and share x read-only.
+// One row (single-sequence decode) takes the GEMV path: weights are read once, decoded in
+// registers. 2–64 rows of quantised weights (batched decode, short prefill chunks) take the
+// multi-token GEMV (Gemv.swift, batchedGemv): each block of 4 weight rows is decoded in
+// registers and applied to 4 tokens at a time, nothing through memory. More rows (prefill), and
+// f32/f16 weights from 4 rows, take the GEMM path: each thread decodes a panel of 4 weight rows
+// into its scratch (in L1), then runs a register tile (4 tokens × 4 outputs) over a chunk of
+// tokens that stays in L2. Threads split the output rows and share x read-only.
 //
 // Quantised weights: the panel holds, per block, each row pair's lanes (Gemv.swift's
 // BlockLanes) and scales, and the tile performs exactly the GEMV's operations per (row, token):
@@ -42,6 +45,10 @@ let quantPanelBlock = 2 * 5 * 16
 let tokenChunk = 64
 /// From this many rows of x on, dequantising panels beats the GEMV.
 let gemmMinRows = 4
+/// Up to this many rows of x, quantised weights take the batched GEMV (Gemv.swift).
+let batchedMaxRows = 64
+/// From this many rows of x on, quantised weights take the batched GEMV rather than the GEMV.
+let batchedMinRows = 2
 
 /// out (m, n) = x (m, k) · Wᵀ, or out += … when `accumulate`. `x` must be prepared for `w.type`.
 public func matmul(
@@ -51,6 +58,15 @@ public func matmul(
     precondition(x.cols == w.cols && x.format == w.type.activationFormat, "activations not prepared for this weight")
     precondition(w.cols <= scratch.maxK && pool.threadCount <= scratch.threads)
     let m = x.rows, n = w.rows, k = w.cols, stride = x.rowStride
+    let quantised = w.type == .q4_0 || w.type == .q4_1 || w.type == .q8_0
+    if quantised && m >= batchedMinRows && m <= batchedMaxRows {
+        let xBase = x.row(0)
+        pool.run { t, threads in
+            let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
+            batchedGemv(xBase, stride: stride, tokens: 0..<m, w, out, n: n, rows: mine, accumulate: accumulate)
+        }
+        return
+    }
     if m < gemmMinRows {
         pool.run { t, threads in
             let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
@@ -62,7 +78,6 @@ public func matmul(
     }
     let scratchPanels = scratch.panels, panelStride = scratch.panelStride
     let xBase = x.row(0)
-    let quantised = w.type == .q4_0 || w.type == .q4_1 || w.type == .q8_0
     pool.run { t, threads in
         let panel = scratchPanels + t * panelStride
         let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: panelRows)
@@ -306,16 +321,6 @@ func tile1x4(
         c += 16
     }
     store4(SIMD4(c0.sum(), c1.sum(), c2.sum(), c3.sum()), out, accumulate)
-}
-
-@inline(__always)
-func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
-    let raw = UnsafeMutableRawPointer(p)
-    if accumulate {
-        raw.storeBytes(of: raw.loadUnaligned(as: SIMD4<Float>.self) + v, as: SIMD4<Float>.self)
-    } else {
-        raw.storeBytes(of: v, as: SIMD4<Float>.self)
-    }
 }
 
 /// Σ a[i]·b[i] over `count` f32 values (`count` a multiple of 16).

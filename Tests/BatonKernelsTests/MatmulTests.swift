@@ -1,5 +1,6 @@
-// The matmul against plain references, for every weight type, on both the GEMV (1–3 rows) and
-// GEMM (≥ 4 rows) paths and both thread counts. Quantised weights: a scalar transcription of
+// The matmul against plain references, for every weight type, on the GEMV (1 row), batched GEMV
+// (2–64 rows of quantised weights) and GEMM (≥ 4 rows of f32/f16, > 64 rows) paths and both
+// thread counts. Quantised weights: a scalar transcription of
 // ggml's vec_dot kernels (quantize_row_q8_0/q8_1 and ggml_vec_dot_{q4_1_q8_1,q4_0_q8_0,q8_0_q8_0},
 // AVX2/VNNI path), which the kernels must equal bit for bit. f32/f16 weights: a double-precision
 // dot product, within a tolerance.
@@ -79,9 +80,9 @@ import Testing
         return out
     }
 
-    @Test(arguments: [QuantType.f32, .f16, .q8_0, .q4_0, .q4_1], [1, 3, 4, 7, 70])
+    @Test(arguments: [QuantType.f32, .f16, .q8_0, .q4_0, .q4_1], [1, 2, 3, 4, 5, 7, 8, 16, 17, 33, 64, 65, 70])
     func matchesReference(type: QuantType, m: Int) {
-        let n = 37, k = 96  // odd n: the GEMV's pair and single-row tails, the GEMM's narrow panel
+        let n = 37, k = 96  // odd n: the GEMV's pair and single-row tails, the GEMM's narrow panel, the batched GEMV's narrow quad
         var rng = SplitMix(seed: UInt64(m) &* 31 &+ UInt64(type.rawValue))
         let wValues = (0..<(n * k)).map { _ in rng.nextSigned() }
         let x = (0..<(m * k)).map { _ in rng.nextSigned() }
