@@ -158,6 +158,11 @@ struct Generation: Sendable {
         }
         guard all.finishReason != nil else { throw APIError.server("The request ended without a result.") }
         let data = try format.whole(all)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        // Watching the inbound side for a disconnect consumes it, and Hummingbird then closes
+        // the connection after this response: say so, or a keep-alive client would send its
+        // next request into a closed socket.
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .connection: "close"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
