@@ -1,3 +1,5 @@
+import BatonKernelsC
+
 // y = x · Wᵀ for a batch of activation rows against a (quantised) weight matrix.
 //
 //   x    (m, rowStride)  prepared activations (see Activations.swift)
@@ -15,6 +17,10 @@
 // Quantised weights: the panel holds, per block, each row pair's lanes (Gemv.swift's
 // BlockLanes) and scales, and the tile performs exactly the GEMV's operations per (row, token):
 // both reproduce ggml's vec_dot bit for bit. f32/f16 weights: f32 panels and SIMD16 FMAs.
+
+/// Whether the CPU has AVX-512 VNNI: the batched GEMV then runs BatonKernelsC's vpdpbusd
+/// kernel (same bits as `batchedGemv`; 2–64 rows of quantised weights).
+let vnniAvailable = baton_vnni_available() != 0
 
 /// Per-thread scratch for decoded weight panels.
 public struct MatmulScratch: ~Copyable {
@@ -61,6 +67,18 @@ public func matmul(
     let quantised = w.type == .q4_0 || w.type == .q4_1 || w.type == .q8_0
     if quantised && m >= batchedMinRows && m <= batchedMaxRows {
         let xBase = x.row(0)
+        if vnniAvailable {
+            let quants = x.quantRow(0), quantStride = x.maxCols
+            let type: Int32 = w.type == .q4_1 ? 0 : w.type == .q4_0 ? 1 : 2
+            pool.run { t, threads in
+                let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
+                if mine.isEmpty { return }
+                baton_vnni_batched_gemv(
+                    type, w.data, w.rowBytes, k, quants, quantStride, xBase, stride,
+                    0, m, out, n, mine.lowerBound, mine.upperBound, accumulate ? 1 : 0)
+            }
+            return
+        }
         pool.run { t, threads in
             let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
             batchedGemv(xBase, stride: stride, tokens: 0..<m, w, out, n: n, rows: mine, accumulate: accumulate)
