@@ -1,4 +1,9 @@
 import BatonKernelsC
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 
 // y = x · Wᵀ for a batch of activation rows against a (quantised) weight matrix.
 //
@@ -19,8 +24,9 @@ import BatonKernelsC
 // both reproduce ggml's vec_dot bit for bit. f32/f16 weights: f32 panels and SIMD16 FMAs.
 
 /// Whether the CPU has AVX-512 VNNI: the batched GEMV then runs BatonKernelsC's vpdpbusd
-/// kernel (same bits as `batchedGemv`; 2–64 rows of quantised weights).
-let vnniAvailable = baton_vnni_available() != 0
+/// kernel (same bits as `batchedGemv`; 2–64 rows of quantised weights). BATON_NO_VNNI=1 keeps
+/// the Swift kernel (for A/B timing).
+let vnniAvailable = baton_vnni_available() != 0 && getenv("BATON_NO_VNNI") == nil
 
 /// Per-thread scratch for decoded weight panels.
 public struct MatmulScratch: ~Copyable {

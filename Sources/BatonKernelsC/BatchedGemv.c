@@ -12,6 +12,7 @@
 // Then lane = f32(int), acc = fma(d_w * d_x, lane, acc) with d_w * d_x rounded to f32 first.
 #include "BatonKernelsC.h"
 #include <immintrin.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define INLINE static inline __attribute__((always_inline))
@@ -48,36 +49,65 @@ INLINE void hsum_pair(__m512 v, float *r0, float *r1) {
     *r1 = (b0 + b2) + (b1 + b3);
 }
 
-/// NT (1..NT_MAX) tokens against the four rows of `rows` (a narrower tail repeats its last row;
-/// only `valid` outputs are stored).
-INLINE void quad(
-    const int type, const int NT, const uint8_t *const rows[4], long rowBytes, long k,
-    const int8_t *q, long qStride, const float *xf, long xStride,
-    float *out, long n, int valid, int accumulate)
-{
-    const long nb = k / 32;
+/// One block of a decoded quad (four weight rows): both pairs' weight bytes, their f32 scales
+/// d_w (8 lanes per row) and, for Q4_0 / Q8_0, the accumulator start -128 sum(w) per lane.
+typedef struct {
+    __m512i w0, w1;
+    __m512 dw0, dw1;
+    __m512i init0, init1;
+} QuadBlock;
+
+/// Per-thread storage for one decoded quad: decoded once, applied to every token (it stays in
+/// L1: 384 bytes per block).
+static __thread QuadBlock *panel;
+static __thread float *panelMins;
+static __thread long panelBlocks;
+
+INLINE void decode_quad(const int type, const uint8_t *const rows[4], long nb) {
     const long bb = type == Q4_1 ? 20 : type == Q4_0 ? 18 : 34;
-    (void)rowBytes;
-    __m512 acc0[8], acc1[8];
-    __m128 mins[8];
-    for (int t = 0; t < NT; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); mins[t] = _mm_setzero_ps(); }
     const __m512i idx0 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
     const __m512i idx1 = _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6);
     const __m256i idxm = _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7);
     const uint8_t *pa = rows[0], *pb = rows[1], *pc = rows[2], *pd = rows[3];
     for (long blk = 0; blk < nb; blk++) {
+        QuadBlock *qb = panel + blk;
         __m512i w0 = pair_weights(type, pa, pb), w1 = pair_weights(type, pc, pd);
+        qb->w0 = w0;
+        qb->w1 = w1;
         __m128i h = _mm_setr_epi32((int)load_u32(pa), (int)load_u32(pb), (int)load_u32(pc), (int)load_u32(pd));
         __m256 f = _mm256_cvtph_ps(h);   // d_a m_a d_b m_b d_c m_c d_d m_d (exact)
         __m512 f5 = _mm512_castps256_ps512(f);
-        __m512 dw0 = _mm512_permutexvar_ps(idx0, f5), dw1 = _mm512_permutexvar_ps(idx1, f5);
-        __m128 m = _mm256_castps256_ps128(_mm256_permutevar8x32_ps(f, idxm));
-        __m512i init0 = _mm512_setzero_si512(), init1 = _mm512_setzero_si512();
-        if (type != Q4_1) {
-            const __m512i b128 = _mm512_set1_epi8((char)0x80);
-            init0 = _mm512_sub_epi32(init0, _mm512_dpbusd_epi32(_mm512_setzero_si512(), b128, w0));
-            init1 = _mm512_sub_epi32(init1, _mm512_dpbusd_epi32(_mm512_setzero_si512(), b128, w1));
+        qb->dw0 = _mm512_permutexvar_ps(idx0, f5);
+        qb->dw1 = _mm512_permutexvar_ps(idx1, f5);
+        if (type == Q4_1) {
+            _mm_storeu_ps(panelMins + 4 * blk, _mm256_castps256_ps128(_mm256_permutevar8x32_ps(f, idxm)));
+        } else {
+            const __m512i b128 = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512();
+            qb->init0 = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, b128, w0));
+            qb->init1 = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, b128, w1));
         }
+        pa += bb; pb += bb; pc += bb; pd += bb;
+    }
+}
+
+/// NT (1..NT_MAX) tokens against the decoded quad; only `valid` outputs are stored.
+INLINE void quad_tokens(
+    const int type, const int NT, long k,
+    const int8_t *q, long qStride, const float *xf, long xStride,
+    float *out, long n, int valid, int accumulate)
+{
+    const long nb = k / 32;
+    __m512 acc0[8], acc1[8];
+    __m128 mins[8];
+    for (int t = 0; t < NT; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); mins[t] = _mm_setzero_ps(); }
+    for (long blk = 0; blk < nb; blk++) {
+        const QuadBlock *qb = panel + blk;
+        const __m512i w0 = qb->w0, w1 = qb->w1;
+        const __m512 dw0 = qb->dw0, dw1 = qb->dw1;
+        __m512i init0 = _mm512_setzero_si512(), init1 = _mm512_setzero_si512();
+        __m128 m = _mm_setzero_ps();
+        if (type == Q4_1) m = _mm_loadu_ps(panelMins + 4 * blk);
+        else { init0 = qb->init0; init1 = qb->init1; }
         for (int t = 0; t < NT; t++) {
             const int8_t *qt = q + t * qStride + 32 * blk;
             const float *xt = xf + t * xStride;
@@ -95,7 +125,6 @@ INLINE void quad(
             acc1[t] = _mm512_fmadd_ps(_mm512_mul_ps(dw1, dx), _mm512_cvtepi32_ps(l1), acc1[t]);
             if (type == Q4_1) mins[t] = _mm_fmadd_ps(m, _mm_set1_ps(xt[k + nb + blk]), mins[t]);
         }
-        pa += bb; pb += bb; pc += bb; pd += bb;
     }
     for (int t = 0; t < NT; t++) {
         float v[4];
@@ -118,19 +147,20 @@ INLINE void run_type(
     const int8_t *q, long qStride, const float *xf, long xStride,
     long t0, long t1, float *out, long n, long r0, long r1, int accumulate)
 {
+    const long nb = k / 32;
     for (long r = r0; r < r1; r += 4) {
         long last = r1 - 1;
         int valid = (int)(r1 - r < 4 ? r1 - r : 4);
         const uint8_t *rows[4];
         for (int i = 0; i < 4; i++) rows[i] = w + (r + i <= last ? r + i : last) * rowBytes;
+        decode_quad(type, rows, nb);
         long i = t0;
         for (; i + NT_MAX <= t1; i += NT_MAX)
-            quad(type, NT_MAX, rows, rowBytes, k, q + i * qStride, qStride, xf + i * xStride, xStride,
-                 out + i * n + r, n, valid, accumulate);
+            quad_tokens(type, NT_MAX, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate);
         switch (t1 - i) {
-        case 3: quad(type, 3, rows, rowBytes, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate); break;
-        case 2: quad(type, 2, rows, rowBytes, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate); break;
-        case 1: quad(type, 1, rows, rowBytes, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate); break;
+        case 3: quad_tokens(type, 3, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate); break;
+        case 2: quad_tokens(type, 2, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate); break;
+        case 1: quad_tokens(type, 1, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate); break;
         default: break;
         }
     }
@@ -142,6 +172,14 @@ void baton_vnni_batched_gemv(
     long t0, long t1, float *out, long n, long r0, long r1, int accumulate)
 {
     const uint8_t *wb = (const uint8_t *)w;
+    const long nb = k / 32;
+    if (panelBlocks < nb) {
+        free(panel);
+        free(panelMins);
+        panel = aligned_alloc(64, (size_t)nb * sizeof(QuadBlock));
+        panelMins = aligned_alloc(64, (size_t)((nb * 4 * sizeof(float) + 63) / 64 * 64));
+        panelBlocks = nb;
+    }
     switch (type) {
     case Q4_1: run_type(Q4_1, wb, rowBytes, k, q, qStride, xf, xStride, t0, t1, out, n, r0, r1, accumulate); break;
     case Q4_0: run_type(Q4_0, wb, rowBytes, k, q, qStride, xf, xStride, t0, t1, out, n, r0, r1, accumulate); break;
