@@ -94,14 +94,18 @@ INLINE void decode_quad(const int type, const uint8_t *const rows[4], long nb) {
 INLINE void quad_tokens(
     const int type, const int NT, long k,
     const int8_t *q, long qStride, const float *xf, long xStride,
-    float *out, long n, int valid, int accumulate)
+    float *out, long n, int valid, int accumulate, const uint8_t *const *next)
 {
     const long nb = k / 32;
+    const long bb = type == Q4_1 ? 20 : type == Q4_0 ? 18 : 34;
     __m512 acc0[8], acc1[8];
     __m128 mins[8];
     for (int t = 0; t < NT; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); mins[t] = _mm_setzero_ps(); }
     for (long blk = 0; blk < nb; blk++) {
         const QuadBlock *qb = panel + blk;
+        if (next) {   // the next quad's weights, while this one computes
+            for (int i = 0; i < 4; i++) _mm_prefetch((const char *)next[i] + blk * bb, _MM_HINT_T0);
+        }
         const __m512i w0 = qb->w0, w1 = qb->w1;
         const __m512 dw0 = qb->dw0, dw1 = qb->dw1;
         __m512i init0 = _mm512_setzero_si512(), init1 = _mm512_setzero_si512();
@@ -154,13 +158,18 @@ INLINE void run_type(
         const uint8_t *rows[4];
         for (int i = 0; i < 4; i++) rows[i] = w + (r + i <= last ? r + i : last) * rowBytes;
         decode_quad(type, rows, nb);
+        const uint8_t *nextRows[4];
+        for (int i = 0; i < 4; i++) nextRows[i] = w + (r + 4 + i <= last ? r + 4 + i : last) * rowBytes;
+        const uint8_t *const *next = r + 4 < r1 ? nextRows : NULL;
         long i = t0;
-        for (; i + NT_MAX <= t1; i += NT_MAX)
-            quad_tokens(type, NT_MAX, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate);
+        for (; i + NT_MAX <= t1; i += NT_MAX) {
+            quad_tokens(type, NT_MAX, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate, next);
+            next = NULL;
+        }
         switch (t1 - i) {
-        case 3: quad_tokens(type, 3, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate); break;
-        case 2: quad_tokens(type, 2, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate); break;
-        case 1: quad_tokens(type, 1, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate); break;
+        case 3: quad_tokens(type, 3, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate, next); break;
+        case 2: quad_tokens(type, 2, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate, next); break;
+        case 1: quad_tokens(type, 1, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate, next); break;
         default: break;
         }
     }
