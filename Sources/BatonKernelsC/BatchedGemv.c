@@ -39,105 +39,100 @@ INLINE __m512i pair_weights(int type, const uint8_t *a, const uint8_t *b) {
     return z;
 }
 
-/// hsum_float_8 of both halves of a pair: ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)).
-INLINE void hsum_pair(__m512 v, float *r0, float *r1) {
-    float l[16];
-    _mm512_storeu_ps(l, v);
-    float a0 = l[4] + l[0], a1 = l[5] + l[1], a2 = l[6] + l[2], a3 = l[7] + l[3];
-    float b0 = l[12] + l[8], b1 = l[13] + l[9], b2 = l[14] + l[10], b3 = l[15] + l[11];
-    *r0 = (a0 + a2) + (a1 + a3);
-    *r1 = (b0 + b2) + (b1 + b3);
-}
-
-/// One block of a decoded quad (four weight rows): both pairs' weight bytes, their f32 scales
-/// d_w (8 lanes per row) and, for Q4_0 / Q8_0, the accumulator start -128 sum(w) per lane.
+/// One block of a decoded quad (four weight rows a, b, c, d): the weight bytes (32 per row),
+/// for Q4_0 / Q8_0 the accumulator start -128 sum(w) per lane (8 per row), and the rows' f32
+/// scales d_w and minimums m_w, each as [a b c d] four times (matching four tokens' d_x, s_x).
 typedef struct {
-    __m512i w0, w1;
-    __m512 dw0, dw1;
-    __m512i init0, init1;
+    __m512i w01, w23;
+    __m512i init01, init23;
+    __m512 d16, m16;
 } QuadBlock;
 
-/// Per-thread storage for one decoded quad: decoded once, applied to every token (it stays in
-/// L1: 384 bytes per block).
+/// Per-thread storage: one decoded quad (decoded once, applied to every token; 384 bytes per
+/// block, in L1), the products d_w * d_x of one token group, and the tokens' d_x and s_x
+/// repeated four times per token ([blk][token][4]).
 static __thread QuadBlock *panel;
-static __thread float *panelMins;
-static __thread long panelBlocks;
+static __thread float *products;
+static __thread float *dxE, *sxE;
+static __thread long panelBlocks, tokenCap;
 
 INLINE void decode_quad(const int type, const uint8_t *const rows[4], long nb) {
     const long bb = type == Q4_1 ? 20 : type == Q4_0 ? 18 : 34;
-    const __m512i idx0 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
-    const __m512i idx1 = _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6);
-    const __m256i idxm = _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7);
+    const __m512i idxd = _mm512_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6, 0, 2, 4, 6, 0, 2, 4, 6);
+    const __m512i idxm = _mm512_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7, 1, 3, 5, 7, 1, 3, 5, 7);
     const uint8_t *pa = rows[0], *pb = rows[1], *pc = rows[2], *pd = rows[3];
     for (long blk = 0; blk < nb; blk++) {
         QuadBlock *qb = panel + blk;
         __m512i w0 = pair_weights(type, pa, pb), w1 = pair_weights(type, pc, pd);
-        qb->w0 = w0;
-        qb->w1 = w1;
+        qb->w01 = w0;
+        qb->w23 = w1;
         __m128i h = _mm_setr_epi32((int)load_u32(pa), (int)load_u32(pb), (int)load_u32(pc), (int)load_u32(pd));
-        __m256 f = _mm256_cvtph_ps(h);   // d_a m_a d_b m_b d_c m_c d_d m_d (exact)
-        __m512 f5 = _mm512_castps256_ps512(f);
-        qb->dw0 = _mm512_permutexvar_ps(idx0, f5);
-        qb->dw1 = _mm512_permutexvar_ps(idx1, f5);
+        __m512 f5 = _mm512_castps256_ps512(_mm256_cvtph_ps(h));   // d_a m_a d_b m_b d_c m_c d_d m_d (exact)
+        qb->d16 = _mm512_permutexvar_ps(idxd, f5);
         if (type == Q4_1) {
-            _mm_storeu_ps(panelMins + 4 * blk, _mm256_castps256_ps128(_mm256_permutevar8x32_ps(f, idxm)));
+            qb->m16 = _mm512_permutexvar_ps(idxm, f5);
         } else {
             const __m512i b128 = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512();
-            qb->init0 = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, b128, w0));
-            qb->init1 = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, b128, w1));
+            qb->init01 = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, b128, w0));
+            qb->init23 = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, b128, w1));
         }
         pa += bb; pb += bb; pc += bb; pd += bb;
     }
 }
 
-/// NT (1..NT_MAX) tokens against the decoded quad; only `valid` outputs are stored.
+/// NT (1..4) tokens (the group starting at token g of the call) against the decoded quad; only
+/// `valid` outputs are stored. Each (row, token) has its own 8-lane accumulator; its scale
+/// d_w * d_x comes from `products` as an embedded broadcast.
 INLINE void quad_tokens(
-    const int type, const int NT, long k,
-    const int8_t *q, long qStride, const float *xf, long xStride,
+    const int type, const int NT, long k, long g, long tokens,
+    const int8_t *q, long qStride,
     float *out, long n, int valid, int accumulate, const uint8_t *const *next)
 {
     const long nb = k / 32;
     const long bb = type == Q4_1 ? 20 : type == Q4_0 ? 18 : 34;
-    __m512 acc0[8], acc1[8];
-    __m128 mins[8];
-    for (int t = 0; t < NT; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); mins[t] = _mm_setzero_ps(); }
+    const long tstride = tokens * 4;
+    // Pass 1: the scales d_w * d_x of the 16 (token, row) pairs per block, and the summs.
+    __m512 mins = _mm512_setzero_ps();
+    for (long blk = 0; blk < nb; blk++) {
+        const QuadBlock *qb = panel + blk;
+        __m512 dx = _mm512_loadu_ps(dxE + blk * tstride + g * 4);
+        _mm512_store_ps(products + 16 * blk, _mm512_mul_ps(qb->d16, dx));
+        if (type == Q4_1) mins = _mm512_fmadd_ps(qb->m16, _mm512_loadu_ps(sxE + blk * tstride + g * 4), mins);
+    }
+    // Pass 2: the lanes.
+    __m256 acc[4][4];
+    for (int t = 0; t < NT; t++) for (int r = 0; r < 4; r++) acc[t][r] = _mm256_setzero_ps();
     for (long blk = 0; blk < nb; blk++) {
         const QuadBlock *qb = panel + blk;
         if (next) {   // the next quad's weights, while this one computes
             for (int i = 0; i < 4; i++) _mm_prefetch((const char *)next[i] + blk * bb, _MM_HINT_T0);
         }
-        const __m512i w0 = qb->w0, w1 = qb->w1;
-        const __m512 dw0 = qb->dw0, dw1 = qb->dw1;
-        __m512i init0 = _mm512_setzero_si512(), init1 = _mm512_setzero_si512();
-        __m128 m = _mm_setzero_ps();
-        if (type == Q4_1) m = _mm_loadu_ps(panelMins + 4 * blk);
-        else { init0 = qb->init0; init1 = qb->init1; }
+        const __m256i *wv = (const __m256i *)&qb->w01;
+        const __m256i *iv = (const __m256i *)&qb->init01;
+        __m256i w[4], init[4];
+        for (int r = 0; r < 4; r++) {
+            w[r] = _mm256_load_si256(wv + r);
+            init[r] = type == Q4_1 ? _mm256_setzero_si256() : _mm256_load_si256(iv + r);
+        }
+        const float *p = products + 16 * blk;
         for (int t = 0; t < NT; t++) {
-            const int8_t *qt = q + t * qStride + 32 * blk;
-            const float *xt = xf + t * xStride;
-            __m512i x = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)qt));
-            __m512 dx = _mm512_set1_ps(xt[k + blk]);
-            __m512i l0, l1;
-            if (type == Q4_1) {
-                l0 = _mm512_dpbusd_epi32(init0, w0, x);
-                l1 = _mm512_dpbusd_epi32(init1, w1, x);
-            } else {
-                l0 = _mm512_dpbusd_epi32(init0, x, w0);
-                l1 = _mm512_dpbusd_epi32(init1, x, w1);
+            __m256i x = _mm256_loadu_si256((const __m256i *)(q + t * qStride + 32 * blk));
+            for (int r = 0; r < 4; r++) {
+                __m256i l = type == Q4_1 ? _mm256_dpbusd_epi32(init[r], w[r], x) : _mm256_dpbusd_epi32(init[r], x, w[r]);
+                acc[t][r] = _mm256_fmadd_ps(_mm256_set1_ps(p[4 * t + r]), _mm256_cvtepi32_ps(l), acc[t][r]);
             }
-            acc0[t] = _mm512_fmadd_ps(_mm512_mul_ps(dw0, dx), _mm512_cvtepi32_ps(l0), acc0[t]);
-            acc1[t] = _mm512_fmadd_ps(_mm512_mul_ps(dw1, dx), _mm512_cvtepi32_ps(l1), acc1[t]);
-            if (type == Q4_1) mins[t] = _mm_fmadd_ps(m, _mm_set1_ps(xt[k + nb + blk]), mins[t]);
         }
     }
+    float mm[16];
+    _mm512_storeu_ps(mm, mins);
     for (int t = 0; t < NT; t++) {
         float v[4];
-        hsum_pair(acc0[t], &v[0], &v[1]);
-        hsum_pair(acc1[t], &v[2], &v[3]);
-        if (type == Q4_1) {
-            float mm[4];
-            _mm_storeu_ps(mm, mins[t]);
-            for (int i = 0; i < 4; i++) v[i] = v[i] + mm[i];
+        for (int r = 0; r < 4; r++) {
+            float l[8];
+            _mm256_storeu_ps(l, acc[t][r]);
+            float a0 = l[4] + l[0], a1 = l[5] + l[1], a2 = l[6] + l[2], a3 = l[7] + l[3];
+            v[r] = (a0 + a2) + (a1 + a3);
+            if (type == Q4_1) v[r] = v[r] + mm[4 * t + r];
         }
         float *o = out + t * n;
         for (int i = 0; i < valid; i++) o[i] = accumulate ? o[i] + v[i] : v[i];
@@ -148,10 +143,10 @@ INLINE void quad_tokens(
 
 INLINE void run_type(
     const int type, const uint8_t *w, long rowBytes, long k,
-    const int8_t *q, long qStride, const float *xf, long xStride,
+    const int8_t *q, long qStride,
     long t0, long t1, float *out, long n, long r0, long r1, int accumulate)
 {
-    const long nb = k / 32;
+    const long nb = k / 32, tokens = t1 - t0;
     for (long r = r0; r < r1; r += 4) {
         long last = r1 - 1;
         int valid = (int)(r1 - r < 4 ? r1 - r : 4);
@@ -161,15 +156,15 @@ INLINE void run_type(
         const uint8_t *nextRows[4];
         for (int i = 0; i < 4; i++) nextRows[i] = w + (r + 4 + i <= last ? r + 4 + i : last) * rowBytes;
         const uint8_t *const *next = r + 4 < r1 ? nextRows : NULL;
-        long i = t0;
-        for (; i + NT_MAX <= t1; i += NT_MAX) {
-            quad_tokens(type, NT_MAX, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate, next);
+        long g = 0;
+        for (; g + NT_MAX <= tokens; g += NT_MAX) {
+            quad_tokens(type, NT_MAX, k, g, tokens, q + (t0 + g) * qStride, qStride, out + (t0 + g) * n + r, n, valid, accumulate, next);
             next = NULL;
         }
-        switch (t1 - i) {
-        case 3: quad_tokens(type, 3, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate, next); break;
-        case 2: quad_tokens(type, 2, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate, next); break;
-        case 1: quad_tokens(type, 1, k, q + i * qStride, qStride, xf + i * xStride, xStride, out + i * n + r, n, valid, accumulate, next); break;
+        switch (tokens - g) {
+        case 3: quad_tokens(type, 3, k, g, tokens, q + (t0 + g) * qStride, qStride, out + (t0 + g) * n + r, n, valid, accumulate, next); break;
+        case 2: quad_tokens(type, 2, k, g, tokens, q + (t0 + g) * qStride, qStride, out + (t0 + g) * n + r, n, valid, accumulate, next); break;
+        case 1: quad_tokens(type, 1, k, g, tokens, q + (t0 + g) * qStride, qStride, out + (t0 + g) * n + r, n, valid, accumulate, next); break;
         default: break;
         }
     }
@@ -181,18 +176,34 @@ void baton_vnni_batched_gemv(
     long t0, long t1, float *out, long n, long r0, long r1, int accumulate)
 {
     const uint8_t *wb = (const uint8_t *)w;
-    const long nb = k / 32;
-    if (panelBlocks < nb) {
-        free(panel);
-        free(panelMins);
-        panel = aligned_alloc(64, (size_t)nb * sizeof(QuadBlock));
-        panelMins = aligned_alloc(64, (size_t)((nb * 4 * sizeof(float) + 63) / 64 * 64));
-        panelBlocks = nb;
+    const long nb = k / 32, tokens = t1 - t0;
+    // Padded to a multiple of 4 tokens plus one group: the 16-float loads of a tail group stay inside.
+    const long tpad = (tokens + 3) / 4 * 4 + 4;
+    if (panelBlocks < nb || tokenCap < tpad) {
+        long blocks = panelBlocks > nb ? panelBlocks : nb, cap = tokenCap > tpad ? tokenCap : tpad;
+        free(panel); free(products); free(dxE); free(sxE);
+        panel = aligned_alloc(64, (size_t)blocks * sizeof(QuadBlock));
+        products = aligned_alloc(64, (size_t)blocks * 64);
+        size_t e = ((size_t)blocks * cap * 16 + 63) / 64 * 64;
+        dxE = aligned_alloc(64, e);
+        sxE = aligned_alloc(64, e);
+        panelBlocks = blocks;
+        tokenCap = cap;
+    }
+    // d_x and s_x of every token, repeated four times: [blk][token][4] (row stride tokens * 4).
+    for (long blk = 0; blk < nb; blk++) {
+        float *de = dxE + blk * tokens * 4, *se = sxE + blk * tokens * 4;
+        for (long i = 0; i < tokens; i++) {
+            const float *xt = xf + (t0 + i) * xStride;
+            __m128 d = _mm_set1_ps(xt[k + blk]);
+            _mm_storeu_ps(de + 4 * i, d);
+            if (type == Q4_1) _mm_storeu_ps(se + 4 * i, _mm_set1_ps(xt[k + nb + blk]));
+        }
     }
     switch (type) {
-    case Q4_1: run_type(Q4_1, wb, rowBytes, k, q, qStride, xf, xStride, t0, t1, out, n, r0, r1, accumulate); break;
-    case Q4_0: run_type(Q4_0, wb, rowBytes, k, q, qStride, xf, xStride, t0, t1, out, n, r0, r1, accumulate); break;
-    default:   run_type(Q8_0, wb, rowBytes, k, q, qStride, xf, xStride, t0, t1, out, n, r0, r1, accumulate); break;
+    case Q4_1: run_type(Q4_1, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, accumulate); break;
+    case Q4_0: run_type(Q4_0, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, accumulate); break;
+    default:   run_type(Q8_0, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, accumulate); break;
     }
 }
 
