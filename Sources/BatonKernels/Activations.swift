@@ -18,6 +18,8 @@
 //   f32 / f16:  [ x₀ … xₖ₋₁ (rounded) | 0 padding to a multiple of 16 ]
 //   q8_0:       [ q (permuted, k) | d₀ … d_{k/32-1} | 0 padding ]
 //   q8_1:       [ q (permuted, k) | d₀ … | s₀ … s_{k/32-1} | 0 padding ]
+// and for the Q8 formats a byte copy of each row's q in ggml's order (q for Q8_1, q + 128 for
+// Q8_0; `quants`), read by the VNNI batched GEMV (BatonKernelsC).
 
 /// How activations are rounded for a weight type.
 public enum ActivationFormat: Sendable, Equatable {

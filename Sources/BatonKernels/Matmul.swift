@@ -14,7 +14,9 @@ import Darwin
 // One row (single-sequence decode) takes the GEMV path: weights are read once, decoded in
 // registers. 2–64 rows of quantised weights (batched decode, short prefill chunks) take the
 // multi-token GEMV (Gemv.swift, batchedGemv): each block of 4 weight rows is decoded in
-// registers and applied to 4 tokens at a time, nothing through memory. More rows (prefill), and
+// registers and applied to 4 tokens at a time, nothing through memory; on CPUs with AVX-512
+// VNNI it runs in C instead (BatonKernelsC, baton_vnni_batched_gemv: vpdpbusd forms the same
+// exact integer lane sums, so the bits are the same). More rows (prefill), and
 // f32/f16 weights from 4 rows, take the GEMM path: each thread decodes a panel of 4 weight rows
 // into its scratch (in L1), then runs a register tile (4 tokens × 4 outputs) over a chunk of
 // tokens that stays in L2. Threads split the output rows and share x read-only.

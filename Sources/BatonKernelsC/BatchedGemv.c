@@ -1,15 +1,20 @@
 // The batched-decode matmul with vpdpbusd (see include/BatonKernelsC.h). Built with
 // -ffp-contract=off: every rounding below is an explicit intrinsic, as in the Swift kernels.
 //
-// Per block, a zmm holds a row pair: lanes 0-7 the first row, 8-15 the second. The weights'
-// 32 bytes per row are in ggml's element order (Q4: the 16 low nibbles are elements 0..15, the
-// high ones 16..31), the activation's 32 quants likewise, so dpbusd's lane j is the exact
-// integer sum of the products of elements 4j..4j+3: the lane the Swift kernels and ggml form.
+// Per block, a row's 32 weight bytes are in ggml's element order (Q4: the 16 low nibbles are
+// elements 0..15, the high ones 16..31), the activation's 32 quants likewise, so dpbusd's
+// 32-bit lane j is the exact integer sum of the products of elements 4j..4j+3: the lane the
+// Swift kernels and ggml form.
 //   Q4_1:       dpbusd(0, nibbles (u8), q (s8)).
 //   Q4_0, Q8_0: the weights are signed; the activations are stored biased, q + 128 (u8, q is
 //               in [-127, 127]), and the accumulator starts at -128 * sum(w) of the lane:
 //               dpbusd(-128 sum w, q + 128, w) = sum q w, exactly (int32, no saturation).
 // Then lane = f32(int), acc = fma(d_w * d_x, lane, acc) with d_w * d_x rounded to f32 first.
+//
+// Each quad of weight rows is decoded once per call into a per-thread panel (L1), the next
+// quad prefetched meanwhile, and applied to the tokens in groups of 4: one ymm accumulator per
+// (row, token); d_w * d_x of the 16 (token, row) pairs of a block by one zmm multiply into a
+// table, read back as embedded broadcasts by the FMAs.
 #include "BatonKernelsC.h"
 #include <immintrin.h>
 #include <stdlib.h>
