@@ -27,7 +27,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
-        .target(name: "BatonKernels", swiftSettings: kernelFlags),
+        .target(
+            name: "BatonKernelsC",
+            cSettings: [.unsafeFlags([
+                "-O3", "-ffp-contract=off", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni", "-mfma", "-mf16c",
+            ])]
+        ),
+        .target(name: "BatonKernels", dependencies: ["BatonKernelsC"], swiftSettings: kernelFlags),
         .target(name: "BatonModel", dependencies: ["BatonKernels"]),
         .target(
             name: "BatonEngine",

@@ -18,6 +18,8 @@
 //   f32 / f16:  [ x₀ … xₖ₋₁ (rounded) | 0 padding to a multiple of 16 ]
 //   q8_0:       [ q (permuted, k) | d₀ … d_{k/32-1} | 0 padding ]
 //   q8_1:       [ q (permuted, k) | d₀ … | s₀ … s_{k/32-1} | 0 padding ]
+// and for the Q8 formats a byte copy of each row's q in ggml's order (q for Q8_1, q + 128 for
+// Q8_0; `quants`), read by the VNNI batched GEMV (BatonKernelsC).
 
 /// How activations are rounded for a weight type.
 public enum ActivationFormat: Sendable, Equatable {
@@ -48,6 +50,9 @@ public final class ActivationBuffer: @unchecked Sendable {
     public let maxRows: Int
     public let maxCols: Int
     let storage: UnsafeMutablePointer<Float>
+    /// Q8 formats: per row the `cols` quants as bytes in ggml's element order, for the VNNI
+    /// batched GEMV (BatonKernelsC): q for Q8_1, q + 128 (unsigned) for Q8_0. Row stride `maxCols`.
+    let quants: UnsafeMutablePointer<Int8>
     public private(set) var rows = 0
     public private(set) var cols = 0
     public private(set) var format: ActivationFormat = .f32
@@ -59,9 +64,14 @@ public final class ActivationBuffer: @unchecked Sendable {
         let capacity = maxRows * preparedStride(cols: maxCols, format: .q8_1)
         storage = .allocate(capacity: capacity)
         storage.initialize(repeating: 0, count: capacity)
+        quants = .allocate(capacity: maxRows * maxCols + 64)
+        quants.initialize(repeating: 0, count: maxRows * maxCols + 64)
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        storage.deallocate()
+        quants.deallocate()
+    }
 
     /// Rounds `rows` rows of `cols` values at `x` (row stride `cols`) for weights of `type`.
     public func prepare(_ x: UnsafePointer<Float>, rows: Int, cols: Int, for type: QuantType, pool: ThreadPool) {
@@ -72,7 +82,7 @@ public final class ActivationBuffer: @unchecked Sendable {
         self.cols = cols
         self.format = format
         self.rowStride = stride
-        let out = storage
+        let out = storage, quantsOut = quants, quantStride = maxCols
         let work = { (r: Int) in
             let src = x + r * cols, dst = out + r * stride
             switch format {
@@ -83,7 +93,8 @@ public final class ActivationBuffer: @unchecked Sendable {
             case .q8_0, .q8_1:
                 let blocks = cols / 32
                 for b in 0..<blocks {
-                    let (d, s) = quantizeBlockQ8(src + 32 * b, dst + 32 * b, nibbleScaled: format == .q8_1)
+                    let (d, s) = quantizeBlockQ8(
+                        src + 32 * b, dst + 32 * b, nibbleScaled: format == .q8_1, bytes: quantsOut + r * quantStride + 32 * b)
                     dst[cols + b] = d
                     if format == .q8_1 { dst[cols + blocks + b] = s }
                 }
@@ -103,14 +114,21 @@ public final class ActivationBuffer: @unchecked Sendable {
     /// Row `r` of the prepared values.
     @inline(__always)
     public func row(_ r: Int) -> UnsafePointer<Float> { UnsafePointer(storage + r * rowStride) }
+
+    /// Row `r` of the byte quants (Q8 formats; row stride `maxCols`).
+    @inline(__always)
+    func quantRow(_ r: Int) -> UnsafePointer<Int8> { UnsafePointer(quants + r * maxCols) }
 }
 
 /// Quantises 32 values to Q8 and writes q (as floats, lane-major: dst[8t + j] = q[4j + t],
 /// for Q8_1 (`nibbleScaled`) times 2^-(8t) in lanes 0–3 and 2^-(8t+4) in lanes 4–7, matched by
 /// Q4_1 weights decoded in place, Gemv.swift's nibbleLanesScaled);
+/// and the 32 q in order as bytes at `bytes` (Q8_1: q; Q8_0: q + 128 as an unsigned byte);
 /// returns (f16(d), f16(d·Σq)) as floats (Q8's d and Q8_1's s).
 @inline(__always)
-func quantizeBlockQ8(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, nibbleScaled: Bool) -> (Float, Float) {
+func quantizeBlockQ8(
+    _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, nibbleScaled: Bool, bytes: UnsafeMutablePointer<Int8>
+) -> (Float, Float) {
     let v0 = loadVector(src), v1 = loadVector(src + 16)
     var amax: Float = 0
     for i in 0..<16 { amax = Swift.max(amax, Swift.max(Swift.abs(v0[i]), Swift.abs(v1[i]))) }
@@ -120,6 +138,11 @@ func quantizeBlockQ8(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Fl
     let p0 = v0 * id, p1 = v1 * id
     let q0 = (p0 + roundingMagic) - roundingMagic
     let q1 = (p1 + roundingMagic) - roundingMagic
+    let bias: Int32 = nibbleScaled ? 0 : 128
+    for i in 0..<16 {
+        bytes[i] = Int8(truncatingIfNeeded: Int32(q0[i]) &+ bias)
+        bytes[16 + i] = Int8(truncatingIfNeeded: Int32(q1[i]) &+ bias)
+    }
     for t in 0..<4 {
         let lo: Float = nibbleScaled ? Float(sign: .plus, exponent: -8 * t, significand: 1) : 1
         let hi: Float = nibbleScaled ? Float(sign: .plus, exponent: -8 * t - 4, significand: 1) : 1

@@ -1,3 +1,10 @@
+import BatonKernelsC
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 // y = x · Wᵀ for a batch of activation rows against a (quantised) weight matrix.
 //
 //   x    (m, rowStride)  prepared activations (see Activations.swift)
@@ -7,7 +14,9 @@
 // One row (single-sequence decode) takes the GEMV path: weights are read once, decoded in
 // registers. 2–64 rows of quantised weights (batched decode, short prefill chunks) take the
 // multi-token GEMV (Gemv.swift, batchedGemv): each block of 4 weight rows is decoded in
-// registers and applied to 4 tokens at a time, nothing through memory. More rows (prefill), and
+// registers and applied to 4 tokens at a time, nothing through memory; on CPUs with AVX-512
+// VNNI it runs in C instead (BatonKernelsC, baton_vnni_batched_gemv: vpdpbusd forms the same
+// exact integer lane sums, so the bits are the same). More rows (prefill), and
 // f32/f16 weights from 4 rows, take the GEMM path: each thread decodes a panel of 4 weight rows
 // into its scratch (in L1), then runs a register tile (4 tokens × 4 outputs) over a chunk of
 // tokens that stays in L2. Threads split the output rows and share x read-only.
@@ -15,6 +24,11 @@
 // Quantised weights: the panel holds, per block, each row pair's lanes (Gemv.swift's
 // BlockLanes) and scales, and the tile performs exactly the GEMV's operations per (row, token):
 // both reproduce ggml's vec_dot bit for bit. f32/f16 weights: f32 panels and SIMD16 FMAs.
+
+/// Whether the CPU has AVX-512 VNNI: the batched GEMV then runs BatonKernelsC's vpdpbusd
+/// kernel (same bits as `batchedGemv`; 2–64 rows of quantised weights). BATON_NO_VNNI=1 keeps
+/// the Swift kernel (for A/B timing).
+let vnniAvailable = baton_vnni_available() != 0 && getenv("BATON_NO_VNNI") == nil
 
 /// Per-thread scratch for decoded weight panels.
 public struct MatmulScratch: ~Copyable {
@@ -61,6 +75,18 @@ public func matmul(
     let quantised = w.type == .q4_0 || w.type == .q4_1 || w.type == .q8_0
     if quantised && m >= batchedMinRows && m <= batchedMaxRows {
         let xBase = x.row(0)
+        if vnniAvailable {
+            let quants = x.quantRow(0), quantStride = x.maxCols
+            let type: Int32 = w.type == .q4_1 ? 0 : w.type == .q4_0 ? 1 : 2
+            pool.run { t, threads in
+                let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
+                if mine.isEmpty { return }
+                baton_vnni_batched_gemv(
+                    type, w.data, w.rowBytes, k, quants, quantStride, xBase, stride,
+                    0, m, out, n, mine.lowerBound, mine.upperBound, accumulate ? 1 : 0)
+            }
+            return
+        }
         pool.run { t, threads in
             let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
             batchedGemv(xBase, stride: stride, tokens: 0..<m, w, out, n: n, rows: mine, accumulate: accumulate)

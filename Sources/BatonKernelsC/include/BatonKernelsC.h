@@ -1,0 +1,35 @@
+// Integer-dot-product (AVX-512 VNNI, vpdpbusd) kernels for the batched decode matmul
+// (Sources/BatonKernels/Gemv.swift, batchedGemv). Bit for bit the same as the Swift kernels and
+// ggml's vec_dot: per block, lane j = the exact integer sum of the four products of elements
+// 4j..4j+3 (ggml order), converted to f32, acc = fma(d_w * d_x, lane, acc); Q4_1 adds
+// summs = fma(m_w, s_x, summs); result hsum_float_8(acc) (+ summs).
+#ifndef BATON_KERNELS_C_H
+#define BATON_KERNELS_C_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Weight types (QuantType): 0 = Q4_1, 1 = Q4_0, 2 = Q8_0.
+///
+/// out[i * n + r] (+)= W[r] . x_i for tokens i in [t0, t1) and weight rows r in [r0, r1).
+///   w, rowBytes:  the weight matrix in its file format (k / 32 blocks per row)
+///   q, qStride:   per token the k activation quants in ggml order, bytes: for Q4_1 (Q8_1
+///                 activations) the signed q; for Q4_0 / Q8_0 (Q8_0 activations) q + 128 (u8)
+///   xf, xStride:  per token the prepared float row; its f16-rounded scales d at xf[k + b]
+///                 and (Q8_1) s at xf[k + k/32 + b]
+void baton_vnni_batched_gemv(
+    int type, const void *w, long rowBytes, long k,
+    const int8_t *q, long qStride, const float *xf, long xStride,
+    long t0, long t1, float *out, long n, long r0, long r1, int accumulate);
+
+/// 1 if the CPU has AVX-512 F/BW/VL and AVX512-VNNI (checked at run time).
+int baton_vnni_available(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
