@@ -13,13 +13,4 @@ public enum SSE {
         data.append(contentsOf: [10, 10])
         return data
     }
-
-    /// The `data:` payloads in a stream body (for clients and tests).
-    public static func payloads(_ text: String) -> [String] {
-        text.components(separatedBy: "\n\n").compactMap { event in
-            let lines = event.split(separator: "\n").filter { $0.hasPrefix("data:") }
-            guard !lines.isEmpty else { return nil }
-            return lines.map { String($0.dropFirst(5)).trimmingCharacters(in: .whitespaces) }.joined(separator: "\n")
-        }
-    }
 }

@@ -4,6 +4,7 @@
 
 import CoreMetrics
 import Metrics
+import Synchronization
 
 public final class EngineMetrics: Sendable {
     let running: Gauge
@@ -86,5 +87,3 @@ public final class EngineMetrics: Sendable {
         }
     }
 }
-
-import Synchronization

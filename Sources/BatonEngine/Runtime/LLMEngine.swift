@@ -88,7 +88,7 @@ public final class LLMEngine: Sendable {
     /// Ends a request now and frees its blocks; its stream finishes. Unknown ids are ignored.
     public func abort(_ id: String) {
         let stream: Stream? = state.withLock { s in
-            s.scheduler.finish(id, reason: .abort)
+            s.scheduler.finish(id)
             let stream = s.streams.removeValue(forKey: id)
             if let stream { metrics.requestFinished(reason: .abort, e2e: monotonicSeconds() - stream.arrivalTime) }
             updateGauges(s)
@@ -164,7 +164,7 @@ public final class LLMEngine: Sendable {
                 if let stopString, u.finishReason == nil {
                     out.finishReason = .stop
                     out.stopReason = .string(stopString)
-                    s.scheduler.finish(u.requestId, reason: .stop)
+                    s.scheduler.finish(u.requestId)
                 }
                 if out.finishReason != nil, stopString == nil {
                     text += stream.stops.append(stream.decoder.flush()).text + stream.stops.flush()
@@ -196,9 +196,6 @@ public final class LLMEngine: Sendable {
 
     // MARK: Lifecycle
 
-    /// Refuses new requests from now on (graceful shutdown); running ones go on.
-    public func stopAccepting() { state.withLock { $0.accepting = false } }
-
     /// Refuses new requests and ends the loop once the running ones are done.
     public func drain() {
         state.withLock { $0.draining = true; $0.accepting = false }
@@ -214,7 +211,7 @@ public final class LLMEngine: Sendable {
     private func abortAll() {
         let streams = state.withLock { s -> [Stream] in
             for (id, stream) in s.streams {
-                s.scheduler.finish(id, reason: .abort)
+                s.scheduler.finish(id)
                 metrics.requestFinished(reason: .abort, e2e: monotonicSeconds() - stream.arrivalTime)
             }
             defer { s.streams.removeAll() }

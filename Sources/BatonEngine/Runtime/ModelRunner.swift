@@ -3,6 +3,11 @@
 // the end of their known tokens. vLLM's `GPUModelRunner.execute_model`, on the CPU.
 
 import BatonModel
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A sampled token with its log-probability and the most likely alternatives, computed from
 /// the model's raw logits (before penalties and temperature), as vLLM reports them.
@@ -89,9 +94,3 @@ final class ModelRunner {
         return TokenLogprob(token: token, logprob: logits[Int(token)] - logZ, top: topList)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

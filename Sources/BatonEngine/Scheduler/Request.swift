@@ -1,5 +1,5 @@
-// One request as the scheduler sees it: its tokens, how far the KV cache has computed them,
-// its state, and why it finished. vLLM v1's `Request`.
+// One request as the scheduler sees it: its tokens, how far the KV cache has computed them and
+// its state (a finished request leaves the scheduler). vLLM v1's `Request`.
 
 import BatonModel
 
@@ -8,12 +8,6 @@ public enum RequestStatus: Sendable, Equatable {
     case running
     /// Blocks were taken back; it waits again and recomputes everything.
     case preempted
-    case finished(FinishReason)
-
-    public var isFinished: Bool {
-        if case .finished = self { return true }
-        return false
-    }
 }
 
 /// Why a request stopped, in OpenAI's words where they exist.
@@ -60,7 +54,6 @@ public struct Request: Sendable {
     public internal(set) var numComputedTokens = 0
     /// Prompt tokens served from the prefix cache at first scheduling (usage `cached_tokens`).
     public internal(set) var numCachedTokens = 0
-    public internal(set) var numPreemptions = 0
     /// Hashes of the full blocks of `allTokenIds`.
     public internal(set) var blockHashes: [BlockHash] = []
     /// prompt + output, what the cache must hold.

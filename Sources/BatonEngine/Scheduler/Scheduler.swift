@@ -137,14 +137,15 @@ public struct Scheduler: Sendable {
                 }
             }
             requests[r.id] = r
-            if let reason = update.finishReason { finish(r.id, reason: reason) }
+            if let reason = update.finishReason { finish(r.id) }
             updates.append(update)
         }
         return updates
     }
 
-    /// Ends requests early (client gone, stop string, shutdown); unknown ids are ignored.
-    public mutating func finish(_ id: String, reason: FinishReason) {
+    /// Removes a request and frees its blocks: finished, or ended early (client gone, stop
+    /// string, shutdown). Unknown ids are ignored.
+    public mutating func finish(_ id: String) {
         guard requests.removeValue(forKey: id) != nil else { return }
         if let i = running.firstIndex(of: id) { running.remove(at: i) }
         if let i = waiting.firstIndex(of: id) { waiting.remove(at: i) }
@@ -158,7 +159,6 @@ public struct Scheduler: Sendable {
         var r = requests[id]!
         r.status = .preempted
         r.numComputedTokens = 0
-        r.numPreemptions += 1
         requests[id] = r
         numPreemptions += 1
         waiting.prepend(id)
