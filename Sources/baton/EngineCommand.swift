@@ -77,28 +77,22 @@ struct Engine: AsyncParsableCommand {
 
     func load(metrics: EngineMetrics, name: String, logger: Logger) throws -> EngineHost.Loaded {
         let path = try modelOptions.resolvedPath()
-        let file = try GGUFFile(path: path)
-        let modelConfig = try LlamaConfiguration(gguf: file)
-        let context = min(maxModelLen ?? 2048, modelConfig.contextLength)
-        let scheduler = SchedulerConfig(
-            maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens, maxModelLen: context,
+        let requested = SchedulerConfig(
+            maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens, maxModelLen: maxModelLen ?? 2048,
             enableChunkedPrefill: true, maxWaiting: maxWaiting)
         let serving = try ServingModel.load(
-            path: path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, scheduler: scheduler)
+            path: path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, scheduler: requested)
         let kvBytes = try Self.parseBytes(kvCacheMemory)
         let kvType = try dtype()
         let blocks = numGpuBlocksOverride
-            ?? EngineConfig.blockCount(kvCacheBytes: kvBytes, config: modelConfig, blockSize: blockSize, dtype: kvType)
-        guard blocks * blockSize >= context else {
-            throw ValidationError("the KV cache holds \(blocks) blocks of \(blockSize) tokens, fewer than one \(context)-token context")
-        }
+            ?? EngineConfig.blockCount(kvCacheBytes: kvBytes, config: serving.model.config, blockSize: blockSize, dtype: kvType)
         let engineConfig = EngineConfig(
-            scheduler: scheduler, blockSize: blockSize, blockCount: blocks, enablePrefixCaching: prefixCaching,
+            scheduler: serving.scheduler, blockSize: blockSize, blockCount: blocks, enablePrefixCaching: prefixCaching,
             kvCacheDType: kvType, servedModelName: name)
         let engine = try LLMEngine(
             model: serving.model, tokenizer: serving.tokenizer, config: engineConfig,
             metrics: metrics)
-        logger.info("engine ready: \(path), \(blocks) \(kvType.rawValue) KV blocks of \(blockSize) tokens, context \(context), listening on \(host):\(port)")
+        logger.info("engine ready: \(path), \(blocks) \(kvType.rawValue) KV blocks of \(blockSize) tokens, context \(serving.scheduler.maxModelLen), listening on \(host):\(port)")
         return EngineHost.Loaded(engine: engine, serving: serving)
     }
 }

@@ -2,6 +2,7 @@
 // last stderr line of timings.
 
 import ArgumentParser
+import BatonEngine
 import BatonModel
 import Foundation
 
@@ -38,19 +39,15 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
-        let path = try modelOptions.resolvedPath()
-        let file = try GGUFFile(path: path)
-        let config = try LlamaConfiguration(gguf: file)
-        let weights = try LlamaWeights(file: file, config: config)
-        let tokenizer = try Tokenizer(gguf: file)
-        let context = min(contextLength ?? 2048, config.contextLength)
-        let model = LlamaModel(
-            weights: weights, maxBatchTokens: 512, maxContext: context, maxLogitRows: 1,
-            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let serving = try ServingModel.load(
+            path: try modelOptions.resolvedPath(), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+            scheduler: SchedulerConfig(maxNumSeqs: 1, maxNumBatchedTokens: 512, maxModelLen: contextLength ?? 2048))
+        let model = serving.model, tokenizer = serving.tokenizer
+        let context = serving.scheduler.maxModelLen
 
         let ids: [Int32]
         if chat {
-            let template = try ChatTemplate(gguf: file)
+            let template = try serving.chatTemplate.get()
             var messages: [ChatMessage] = []
             if let system { messages.append(ChatMessage(role: "system", content: system)) }
             messages.append(ChatMessage(role: "user", content: prompt))

@@ -44,6 +44,10 @@ public final class LLMEngine: Sendable {
             config: model.config, blockSize: config.blockSize, blockCount: config.blockCount, dtype: config.kvCacheDType) else {
             throw EngineSetupError(description: "cannot allocate \(config.blockCount) KV blocks")
         }
+        guard config.blockCount * config.blockSize >= config.scheduler.maxModelLen else {
+            throw EngineSetupError(description:
+                "the KV cache holds \(config.blockCount) blocks of \(config.blockSize) tokens, fewer than one \(config.scheduler.maxModelLen)-token context; raise --kv-cache-memory or lower --max-model-len")
+        }
         precondition(model.maxBatchTokens >= config.scheduler.maxNumBatchedTokens, "model batch smaller than the token budget")
         precondition(model.maxLogitRows >= config.scheduler.maxNumSeqs, "model logit rows fewer than max sequences")
         self.config = config

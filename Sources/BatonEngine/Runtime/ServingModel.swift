@@ -12,11 +12,15 @@ public struct ServingModel: Sendable {
     /// EOS and every other control token (end of turn, end of text), as `baton generate` and
     /// llama.cpp's end-of-generation set: generation stops at them unless `ignore_eos`.
     public let endTokenIds: Set<Int32>
+    /// The scheduler limits it was loaded for, `maxModelLen` capped at the model's context.
+    public let scheduler: SchedulerConfig
 
-    /// Loads `path` with run state for `scheduler`'s step sizes.
-    public static func load(path: String, threads: Int, scheduler: SchedulerConfig) throws -> ServingModel {
+    /// Loads `path` with run state for `requested`'s step sizes.
+    public static func load(path: String, threads: Int, scheduler requested: SchedulerConfig) throws -> ServingModel {
         let file = try GGUFFile(path: path)
         let config = try LlamaConfiguration(gguf: file)
+        var scheduler = requested
+        scheduler.maxModelLen = min(requested.maxModelLen, config.contextLength)
         let weights = try LlamaWeights(file: file, config: config)
         let tokenizer = try Tokenizer(gguf: file)
         let model = LlamaModel(
@@ -26,6 +30,7 @@ public struct ServingModel: Sendable {
         var ends = Set<Int32>()
         for id in 0..<tokenizer.vocabularySize where tokenizer.isControl(Int32(id)) { ends.insert(Int32(id)) }
         if let eos = tokenizer.eosTokenId { ends.insert(eos) }
-        return ServingModel(path: path, model: model, tokenizer: tokenizer, chatTemplate: template, endTokenIds: ends)
+        return ServingModel(path: path, model: model, tokenizer: tokenizer, chatTemplate: template, endTokenIds: ends,
+            scheduler: scheduler)
     }
 }
