@@ -49,7 +49,7 @@ struct Generation: Sendable {
 
     func prepareChat(_ body: ByteBuffer, requestId: String) throws(APIError) -> Prepared {
         let r = try decode(ChatCompletionRequest.self, body)
-        try checkModel(r.model)
+        try checkModel(r.sampling.model)
         let loaded = try loaded()
         guard !r.messages.isEmpty else { throw .invalid("'messages' must not be empty.", param: "messages") }
         var messages: [ChatMessage] = []
@@ -71,13 +71,13 @@ struct Generation: Sendable {
         }
         let logprobs = r.logprobs == true ? (r.topLogprobs ?? 0) : nil
         return try prepared(
-            r, kind: .chat, prefix: "chatcmpl", requestId: requestId, tokens: tokens,
-            maxTokens: r.maxCompletionTokens ?? r.maxTokens, logprobs: logprobs, loaded: loaded)
+            r.sampling, kind: .chat, prefix: "chatcmpl", requestId: requestId, tokens: tokens,
+            maxTokens: r.maxCompletionTokens ?? r.sampling.maxTokens, logprobs: logprobs, loaded: loaded)
     }
 
     func prepareCompletion(_ body: ByteBuffer, requestId: String) throws(APIError) -> Prepared {
         let r = try decode(CompletionRequest.self, body)
-        try checkModel(r.model)
+        try checkModel(r.sampling.model)
         let loaded = try loaded()
         let tokenizer = loaded.serving.tokenizer
         if r.echo == true { throw .invalid("echo is not supported.", param: "echo") }
@@ -102,12 +102,12 @@ struct Generation: Sendable {
             tokens = ids.map { Int32($0) }
         }
         return try prepared(
-            r, kind: .completion, prefix: "cmpl", requestId: requestId, tokens: tokens, maxTokens: r.maxTokens,
+            r.sampling, kind: .completion, prefix: "cmpl", requestId: requestId, tokens: tokens, maxTokens: r.sampling.maxTokens,
             logprobs: r.logprobs, loaded: loaded)
     }
 
     private func prepared(
-        _ r: some SamplingRequest, kind: Kind, prefix: String, requestId: String, tokens: [Int32], maxTokens: Int?,
+        _ r: SamplingFields, kind: Kind, prefix: String, requestId: String, tokens: [Int32], maxTokens: Int?,
         logprobs: Int?, loaded: EngineHost.Loaded
     ) throws(APIError) -> Prepared {
         let params = try r.requestParameters(

@@ -5,7 +5,7 @@ import BatonEngine
 import BatonModel
 import BatonOpenAI
 
-extension SamplingRequest {
+extension SamplingFields {
     func requestParameters(
         promptTokens: Int, requestedMaxTokens: Int?, maxModelLen: Int, vocabularySize: Int,
         endTokenIds: Set<Int32>, logprobs: Int?

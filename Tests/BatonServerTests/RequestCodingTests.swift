@@ -1,0 +1,31 @@
+// Request bodies: the shared fields and each endpoint's own decode from one JSON object, and
+// encode back to the same keys (what a proxy forwards).
+
+import BatonOpenAI
+import Foundation
+import Testing
+
+@Suite struct RequestCodingTests {
+    @Test func chatRequestSplitsSharedAndOwnFieldsAndRoundTrips() throws {
+        let json = #"{"model":"smollm2","messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"max_completion_tokens":5,"top_k":3,"stop":"x","stream":true,"stream_options":{"include_usage":true},"logprobs":true,"top_logprobs":2,"kv_transfer_params":{"do_remote_decode":true,"remote_block_ids":[1,2],"extra":1}}"#
+        let r = try JSONDecoder().decode(ChatCompletionRequest.self, from: Data(json.utf8))
+        #expect(r.messages.first?.content?.text == "hi")
+        #expect(r.maxCompletionTokens == 5 && r.logprobs == true && r.topLogprobs == 2)
+        #expect(r.sampling.model == "smollm2" && r.sampling.topK == 3 && r.sampling.stop == .one("x"))
+        #expect(r.sampling.streamOptions?.includeUsage == true)
+        #expect(r.sampling.kvTransferParams?.remoteBlockIds == [1, 2])
+        let again = try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as! [String: Any]
+        #expect(Set(again.keys) == ["model", "messages", "max_completion_tokens", "top_k", "stop", "stream", "stream_options", "logprobs", "top_logprobs", "kv_transfer_params"])
+    }
+
+    @Test func completionRequestTakesTokenPromptsAndNamesBadFields() throws {
+        let r = try JSONDecoder().decode(CompletionRequest.self, from: Data(#"{"prompt":[1,2,3],"max_tokens":4,"logprobs":1}"#.utf8))
+        #expect(r.prompt == .tokens([1, 2, 3]) && r.sampling.maxTokens == 4 && r.logprobs == 1)
+        do {
+            _ = try JSONDecoder().decode(CompletionRequest.self, from: Data(#"{"prompt":"a","temperature":"hot"}"#.utf8))
+            Issue.record("a string temperature decoded")
+        } catch {
+            #expect(APIError.decoding(error).param == "temperature")
+        }
+    }
+}
