@@ -12,15 +12,13 @@ Prints a markdown table; medians over --repeat runs. Starts and stops the engine
 import argparse
 import http.client
 import json
-import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
 import uuid
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from enginelib import start_engine
 
 
 def stream(port, body):
@@ -98,22 +96,9 @@ def main():
     ap.add_argument("--port", type=int, default=18431)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    subprocess.run(["flock", "/tmp/baton-swift.lock", "swift", "build", "-c", "release", "--product", "baton"], cwd=ROOT, check=True)
-    subprocess.run([f"{ROOT}/.build/release/baton", "model", "pull", "smollm2"], check=True, stdout=subprocess.DEVNULL)
-    engine = subprocess.Popen(
-        [f"{ROOT}/.build/release/baton", "engine", "--port", str(args.port), "--threads", str(args.threads),
-         "--max-num-seqs", "64", "--max-num-batched-tokens", "512"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    engine = start_engine(
+        args.port, "--threads", str(args.threads), "--max-num-seqs", "64", "--max-num-batched-tokens", "512")
     try:
-        for _ in range(300):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", args.port, timeout=1)
-                c.request("GET", "/health")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
         stream(args.port, {"prompt": "warm up", "max_tokens": 8, "stream": True})
 
         levels = [int(x) for x in args.levels.split(",")]

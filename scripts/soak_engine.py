@@ -11,14 +11,12 @@ vllm:kv_cache_usage_perc, which must both be 0 (no block left referenced). Exit 
 import argparse
 import http.client
 import json
-import os
 import random
-import subprocess
 import sys
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from enginelib import start_engine
 
 
 def rss_mb(pid):
@@ -44,18 +42,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=120)
     ap.add_argument("--port", type=int, default=18432)
     args = ap.parse_args()
-    subprocess.run(["flock", "/tmp/baton-swift.lock", "swift", "build", "-c", "release", "--product", "baton"], cwd=ROOT, check=True)
-    engine = subprocess.Popen(
-        [f"{ROOT}/.build/release/baton", "engine", "--port", str(args.port), "--max-num-seqs", "64", "--threads", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", args.port, timeout=1)
-            c.request("GET", "/health")
-            if c.getresponse().status == 200:
-                break
-        except OSError:
-            time.sleep(0.1)
+    engine = start_engine(args.port, "--max-num-seqs", "64", "--threads", "2")
     stop = time.time() + args.seconds
     counts = {"done": 0, "dropped": 0, "errors": 0}
     lock = threading.Lock()
