@@ -18,7 +18,7 @@ final class LiveEngine: @unchecked Sendable {
         _ = try RealModel.require()
         let binary = Self.packageRoot.appendingPathComponent(".build/debug/baton")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw RealModelMissing(description: "\(binary.path) is missing; run scripts/test.sh (it builds baton first)")
+            throw LiveEngineError(description: "\(binary.path) is missing; run scripts/test.sh (it builds baton first)")
         }
         port = Int.random(in: 20000...40000)
         self.apiKey = apiKey
@@ -37,7 +37,7 @@ final class LiveEngine: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         stop()
-        throw RealModelMissing(description: "baton engine did not become healthy: \(logText)")
+        throw LiveEngineError(description: "baton engine did not become healthy: \(logText)")
     }
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -87,8 +87,12 @@ final class LiveEngine: @unchecked Sendable {
         p.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         if check, p.terminationStatus != 0 {
-            throw RealModelMissing(description: "\(path) exited \(p.terminationStatus): \(text)\(String(decoding: errData, as: UTF8.self))")
+            throw LiveEngineError(description: "\(path) exited \(p.terminationStatus): \(text)\(String(decoding: errData, as: UTF8.self))")
         }
         return text
     }
+}
+
+struct LiveEngineError: Error, CustomStringConvertible {
+    let description: String
 }

@@ -30,6 +30,8 @@ struct Generation: Sendable {
         var includeUsage: Bool
         var logprobs: Int?
         var kind: Kind
+        /// The engine and model the request was tokenized for.
+        var loaded: EngineHost.Loaded
     }
 
     func loaded() throws(APIError) -> EngineHost.Loaded {
@@ -117,7 +119,8 @@ struct Generation: Sendable {
         let engineId = "\(responseId)-\(UInt32.random(in: .min ... .max))"
         return Prepared(
             responseId: responseId, request: EngineRequest(id: engineId, promptTokenIds: tokens, parameters: params),
-            stream: r.stream ?? false, includeUsage: r.streamOptions?.includeUsage ?? false, logprobs: logprobs, kind: kind)
+            stream: r.stream ?? false, includeUsage: r.streamOptions?.includeUsage ?? false, logprobs: logprobs, kind: kind,
+            loaded: loaded)
     }
 
     func submit(_ p: Prepared, engine: LLMEngine) throws(APIError) -> RequestStream {
@@ -140,9 +143,10 @@ struct Generation: Sendable {
         let body = try await request.collectBody(upTo: config.maxBodyBytes)
         let requestId = request.headers[.requestId] ?? UUID().uuidString
         let p = try kind == .chat ? prepareChat(body, requestId: requestId) : prepareCompletion(body, requestId: requestId)
-        let loaded = try loaded()
-        let stream = try submit(p, engine: loaded.engine)
-        let format = OutputFormat(prepared: p, model: config.servedModelName, tokenizer: loaded.serving.tokenizer, created: Int(Date().timeIntervalSince1970))
+        let stream = try submit(p, engine: p.loaded.engine)
+        let format = OutputFormat(
+            prepared: p, model: config.servedModelName, tokenizer: p.loaded.serving.tokenizer,
+            created: Int(Date().timeIntervalSince1970))
         if p.stream {
             return Response(
                 status: .ok,
