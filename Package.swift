@@ -46,11 +46,23 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "BatonKVTransfer",
+            dependencies: [
+                "BatonEngine",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(name: "BatonOpenAI"),
         .target(
             name: "BatonServer",
             dependencies: [
-                "BatonEngine", "BatonOpenAI",
+                "BatonEngine", "BatonKVTransfer", "BatonOpenAI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -61,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "baton",
             dependencies: [
-                "BatonModel", "BatonEngine", "BatonServer",
+                "BatonModel", "BatonEngine", "BatonKVTransfer", "BatonServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -69,6 +81,15 @@ let package = Package(
         ),
         .testTarget(name: "BatonKernelsTests", dependencies: ["BatonKernels", "BatonTesting"]),
         .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonTesting"]),
+        .testTarget(
+            name: "BatonKVTransferTests",
+            dependencies: [
+                "BatonKVTransfer", "BatonTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "BatonServerTests",
             dependencies: [

@@ -1,0 +1,6 @@
+import BatonKVTransfer
+import Testing
+
+@Test func protocolVersionIsSet() {
+    #expect(KVTransferProtocol.version >= 1)
+}
