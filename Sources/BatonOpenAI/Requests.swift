@@ -105,26 +105,6 @@ public struct CompletionRequest: Codable, Sendable {
     }
 }
 
-/// vLLM's NixlConnector `kv_transfer_params` (extra fields ignored, all optional).
-public struct KVTransferParams: Codable, Sendable, Equatable {
-    public var doRemoteDecode: Bool?
-    public var doRemotePrefill: Bool?
-    public var remoteEngineId: String?
-    public var remoteRequestId: String?
-    public var remoteBlockIds: [Int]?
-    public var remoteHost: String?
-    public var remotePort: Int?
-    public var tpSize: Int?
-
-    public init() {}
-
-    enum CodingKeys: String, CodingKey {
-        case doRemoteDecode = "do_remote_decode", doRemotePrefill = "do_remote_prefill"
-        case remoteEngineId = "remote_engine_id", remoteRequestId = "remote_request_id"
-        case remoteBlockIds = "remote_block_ids", remoteHost = "remote_host", remotePort = "remote_port", tpSize = "tp_size"
-    }
-}
-
 /// vLLM's `/tokenize`: a prompt or chat messages.
 public struct TokenizeRequest: Codable, Sendable {
     public var model: String?

@@ -92,7 +92,8 @@ public struct ChatCompletion: Codable, Sendable {
     public var usage: Usage
     public var kvTransferParams: KVTransferParams?
     enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage, kvTransferParams = "kv_transfer_params" }
-    public init(id: String, created: Int, model: String, choices: [ChatChoice], usage: Usage) {
+    public init(id: String, created: Int, model: String, choices: [ChatChoice], usage: Usage, kvTransferParams: KVTransferParams? = nil) {
+        self.kvTransferParams = kvTransferParams
         self.id = id
         self.created = created
         self.model = model
@@ -177,7 +178,8 @@ public struct Completion: Codable, Sendable {
     public var usage: Usage?
     public var kvTransferParams: KVTransferParams?
     enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage, kvTransferParams = "kv_transfer_params" }
-    public init(id: String, created: Int, model: String, choices: [CompletionChoice], usage: Usage?) {
+    public init(id: String, created: Int, model: String, choices: [CompletionChoice], usage: Usage?, kvTransferParams: KVTransferParams? = nil) {
+        self.kvTransferParams = kvTransferParams
         self.id = id
         self.created = created
         self.model = model

@@ -42,9 +42,11 @@ public struct KVCacheManager: Sendable {
 
     /// Makes room for `numNewTokens` more tokens of `request` after its computed ones (and the
     /// prefix hits `newComputedBlocks`, which it takes a reference on). Returns the new blocks, or
-    /// nil, with nothing changed, when they do not fit.
+    /// nil, with nothing changed, when they do not fit. With `delayCaching` the new blocks are
+    /// not entered in the prefix cache yet (their contents arrive later: a remote pull); call
+    /// `cacheBlocks` once they are there.
     public mutating func allocateSlots(
-        _ request: Request, numNewTokens: Int, newComputedBlocks: [Int] = []
+        _ request: Request, numNewTokens: Int, newComputedBlocks: [Int] = [], delayCaching: Bool = false
     ) -> [Int]? {
         let held = requestBlocks[request.id]?.count ?? 0
         let computed = request.numComputedTokens + newComputedBlocks.count * blockSize
@@ -60,15 +62,31 @@ public struct KVCacheManager: Sendable {
         if numCachedBlocks[request.id] == nil { numCachedBlocks[request.id] = newComputedBlocks.count }
 
         // Cache every block that will be full of known tokens once this step has run.
-        let fullBlocks = min(computed + numNewTokens, request.numTokens) / blockSize
-        let blocks = requestBlocks[request.id]!
-        var done = numCachedBlocks[request.id]!
-        while done < min(fullBlocks, request.blockHashes.count) {
+        if !delayCaching { cacheBlocks(request, tokens: computed + numNewTokens) }
+        return fresh
+    }
+
+    /// Enters `request`'s blocks that are full within its first `tokens` tokens in the prefix cache.
+    public mutating func cacheBlocks(_ request: Request, tokens: Int) {
+        guard let blocks = requestBlocks[request.id], var done = numCachedBlocks[request.id] else { return }
+        let fullBlocks = min(tokens, request.numTokens) / blockSize
+        while done < min(fullBlocks, request.blockHashes.count, blocks.count) {
             pool.cache(blocks[done], hash: request.blockHashes[done])
             done += 1
         }
         numCachedBlocks[request.id] = done
-        return fresh
+    }
+
+    /// Keeps `requestId`'s first `count` blocks (held for a remote decoder) and frees the rest;
+    /// the kept blocks, released later with `free`.
+    public mutating func hold(_ requestId: String, keeping count: Int) -> [Int] {
+        guard var blocks = requestBlocks[requestId] else { return [] }
+        if blocks.count > count {
+            pool.free(blocks[count...].reversed())
+            blocks.removeLast(blocks.count - count)
+            requestBlocks[requestId] = blocks
+        }
+        return blocks
     }
 
     /// Releases all of a request's blocks, tail first so its prefix stays cached longest.

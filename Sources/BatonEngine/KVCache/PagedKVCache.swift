@@ -51,6 +51,18 @@ public final class PagedKVCache: KVCacheStorage, @unchecked Sendable {
 
     public var byteCount: Int { bytes }
 
+    public var layerCount: Int { layers }
+
+    /// Bytes of one block's K (or V) in one layer: `blockSize` slots of `kvDim` elements, contiguous.
+    public var blockBytes: Int { blockSize * kvDim * dtype.byteSize }
+
+    /// One block's K (`kv` 0) or V (`kv` 1) in `layer`, for KV transfer. The caller owns the
+    /// block (held under a lease, or allocated to a request that is not being computed).
+    public func block(layer: Int, kv: Int, block: Int) -> UnsafeMutableRawBufferPointer {
+        precondition(layer >= 0 && layer < layers && (kv == 0 || kv == 1) && block >= 0 && block < blockCount)
+        return UnsafeMutableRawBufferPointer(start: base(layer, kv) + block * blockBytes, count: blockBytes)
+    }
+
     private func base(_ layer: Int, _ kv: Int) -> UnsafeMutableRawPointer {
         storage + (layer * 2 + kv) * slotCount * kvDim * dtype.byteSize
     }

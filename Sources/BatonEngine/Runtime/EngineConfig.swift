@@ -13,11 +13,15 @@ public struct EngineConfig: Sendable {
     public var kvCacheDType: KVCacheDType
     /// Name under which the model is served and labelled in metrics.
     public var servedModelName: String
+    /// Its part in prefill/decode disaggregation; nil: none (`kv_transfer_params` are ignored).
+    public var kvTransfer: KVTransferConfig?
 
     public init(
         scheduler: SchedulerConfig = SchedulerConfig(), blockSize: Int = 16, blockCount: Int,
-        enablePrefixCaching: Bool = true, kvCacheDType: KVCacheDType = .f16, servedModelName: String
+        enablePrefixCaching: Bool = true, kvCacheDType: KVCacheDType = .f16, servedModelName: String,
+        kvTransfer: KVTransferConfig? = nil
     ) {
+        self.kvTransfer = kvTransfer
         self.kvCacheDType = kvCacheDType
         self.scheduler = scheduler
         self.blockSize = blockSize
@@ -39,10 +43,17 @@ public struct EngineRequest: Sendable {
     public var id: String
     public var promptTokenIds: [Int32]
     public var parameters: RequestParameters
+    /// Its part in a prefill/decode split (from `kv_transfer_params`); ignored by an engine
+    /// whose role does not take that part.
+    public var kvTransfer: KVTransferIntent?
     /// Monotonic seconds at arrival (for queue time and end-to-end latency).
     public var arrivalTime: Double
 
-    public init(id: String, promptTokenIds: [Int32], parameters: RequestParameters, arrivalTime: Double = monotonicSeconds()) {
+    public init(
+        id: String, promptTokenIds: [Int32], parameters: RequestParameters, kvTransfer: KVTransferIntent? = nil,
+        arrivalTime: Double = monotonicSeconds()
+    ) {
+        self.kvTransfer = kvTransfer
         self.id = id
         self.promptTokenIds = promptTokenIds
         self.parameters = parameters
@@ -63,11 +74,15 @@ public struct RequestOutput: Sendable, Equatable {
     public var promptTokens: Int
     public var cachedTokens: Int
     public var completionTokens: Int
+    /// On a producer's last output: the prompt blocks it now holds for a remote decoder.
+    public var held: HeldPrefill?
 
     public init(
         text: String = "", tokenIds: [Int32] = [], logprobs: [TokenLogprob] = [], finishReason: FinishReason? = nil,
-        stopReason: StopReason? = nil, promptTokens: Int = 0, cachedTokens: Int = 0, completionTokens: Int = 0
+        stopReason: StopReason? = nil, promptTokens: Int = 0, cachedTokens: Int = 0, completionTokens: Int = 0,
+        held: HeldPrefill? = nil
     ) {
+        self.held = held
         self.text = text
         self.tokenIds = tokenIds
         self.logprobs = logprobs
@@ -89,6 +104,7 @@ public struct RequestOutput: Sendable, Equatable {
         promptTokens = next.promptTokens
         cachedTokens = next.cachedTokens
         completionTokens = next.completionTokens
+        held = next.held ?? held
     }
 }
 
@@ -101,12 +117,15 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case rejected(SchedulerError)
     case shuttingDown
     case aborted
+    /// The prompt's KV could not be pulled from the producer and the policy is `fail`.
+    case kvLoadFailed(String)
 
     public var description: String {
         switch self {
         case .rejected(let e): e.description
         case .shuttingDown: "the engine is shutting down"
         case .aborted: "the request was aborted"
+        case .kvLoadFailed(let why): "the prompt's KV cache could not be loaded from the prefill engine: \(why)"
         }
     }
 }

@@ -19,6 +19,14 @@ public final class EngineMetrics: Sendable {
     let interTokenLatency: Recorder
     let e2eLatency: Recorder
     let queueTime: Recorder
+    /// Prefill/decode: blocks a producer holds for decoders, and leases that ran out.
+    let kvBlocksHeld: Gauge
+    let kvLeaseExpired: Counter
+    /// A consumer's pulls: bytes and blocks moved, pulls that failed, seconds per pull.
+    public let kvTransferBytes: Counter
+    public let kvTransferBlocks: Counter
+    public let kvTransferFailures: Counter
+    public let kvTransferSeconds: Recorder
     private let success: [FinishReason: Counter]
     private let prefixSeen: Mutex<(queries: Int, hits: Int)>
 
@@ -40,6 +48,9 @@ public final class EngineMetrics: Sendable {
             0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0,
             480.0, 960.0, 1920.0, 7680.0,
         ],
+        "baton_kv_transfer_seconds": [
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ],
     ]
 
     /// Metrics that go nowhere (tests, `baton generate`).
@@ -59,6 +70,12 @@ public final class EngineMetrics: Sendable {
         interTokenLatency = Recorder(label: "vllm:inter_token_latency_seconds", dimensions: labels, factory: factory)
         e2eLatency = Recorder(label: "vllm:e2e_request_latency_seconds", dimensions: labels, factory: factory)
         queueTime = Recorder(label: "vllm:request_queue_time_seconds", dimensions: labels, factory: factory)
+        kvBlocksHeld = Gauge(label: "baton_kv_blocks_held", dimensions: labels, factory: factory)
+        kvLeaseExpired = Counter(label: "baton_kv_lease_expired_total", dimensions: labels, factory: factory)
+        kvTransferBytes = Counter(label: "baton_kv_transfer_bytes_total", dimensions: labels, factory: factory)
+        kvTransferBlocks = Counter(label: "baton_kv_transfer_blocks_total", dimensions: labels, factory: factory)
+        kvTransferFailures = Counter(label: "baton_kv_transfer_failures_total", dimensions: labels, factory: factory)
+        kvTransferSeconds = Recorder(label: "baton_kv_transfer_seconds", dimensions: labels, factory: factory)
         var success: [FinishReason: Counter] = [:]
         for reason in [FinishReason.stop, .length, .abort] {
             success[reason] = Counter(
@@ -71,6 +88,7 @@ public final class EngineMetrics: Sendable {
         running.record(0)
         waiting.record(0)
         kvCacheUsage.record(0)
+        kvBlocksHeld.record(0)
     }
 
     func requestFinished(reason: FinishReason, e2e: Double) {

@@ -7,6 +7,11 @@
 // to add or abort requests — never during the forward pass — so callers get admission errors
 // (queue full, too long) synchronously. Dropping a stream (client gone) aborts its request and
 // frees its blocks.
+//
+// Prefill/decode split: a producer's finished prefill keeps its prompt blocks under a lease
+// (freed on the consumer's DONE, on expiry, checked every loop turn, or at shutdown); a
+// consumer's request waits while the attached `KVConnector` pulls its blocks off the loop
+// thread and reports back through `finishedLoading`.
 
 import BatonModel
 import Dispatch
@@ -15,8 +20,11 @@ import Synchronization
 public final class LLMEngine: Sendable {
     public let config: EngineConfig
     public let tokenizer: Tokenizer
+    /// The KV memory (a connector reads held blocks from it and writes pulled ones into it).
+    public let cache: PagedKVCache
     private let runner: Mutex<ModelRunner>
     private let state: Mutex<State>
+    private let connector = Mutex<(any KVConnector)?>(nil)
     private let wakeUp = DispatchSemaphore(value: 0)
     let metrics: EngineMetrics
 
@@ -28,11 +36,15 @@ public final class LLMEngine: Sendable {
         var firstScheduled: Double?
         var lastTokenTime: Double?
         var sampler: Sampler
+        /// A consumer's request: where its prompt KV is.
+        var remote: RemotePrefill?
     }
 
     struct State {
         var scheduler: Scheduler
         var streams: [String: Stream] = [:]
+        /// A producer's held prefills.
+        var leases: KVLeaseTable?
         var accepting = true
         var stopping = false
         /// Stop once nothing is left to run.
@@ -53,10 +65,17 @@ public final class LLMEngine: Sendable {
         self.config = config
         self.tokenizer = tokenizer
         self.metrics = metrics
+        self.cache = cache
         runner = Mutex(ModelRunner(model: model, cache: cache))
         let kv = KVCacheManager(blockCount: config.blockCount, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching)
-        state = Mutex(State(scheduler: Scheduler(config: config.scheduler, kvCache: kv)))
+        var initial = State(scheduler: Scheduler(config: config.scheduler, kvCache: kv))
+        if let transfer = config.kvTransfer, transfer.role.produces { initial.leases = KVLeaseTable(leaseSeconds: transfer.leaseSeconds) }
+        state = Mutex(initial)
     }
+
+    /// Attaches the connector that pulls remote prefills (a consumer needs one; without it
+    /// `do_remote_prefill` requests are prefilled here).
+    public func connect(_ connector: any KVConnector) { self.connector.withLock { $0 = connector } }
 
     // MARK: Requests
 
@@ -65,19 +84,30 @@ public final class LLMEngine: Sendable {
     public func generate(_ request: EngineRequest) throws(EngineError) -> RequestStream {
         let (stream, continuation) = AsyncThrowingStream<RequestOutput, Error>.makeStream()
         let id = request.id
+        let connector = self.connector.withLock { $0 }
+        let intent = kvTransferIntent(request.kvTransfer, connected: connector != nil)
         let result: Result<Void, EngineError> = state.withLock { s in
             guard s.accepting else { return .failure(.shuttingDown) }
+            var remote: RemotePrefill?
             do throws(SchedulerError) {
-                try s.scheduler.add(Request(id: id, promptTokenIds: request.promptTokenIds, parameters: request.parameters))
+                do throws(SchedulerError) {
+                    try s.scheduler.add(Request(id: id, promptTokenIds: request.promptTokenIds, parameters: request.parameters, kvTransfer: intent))
+                    if case .consume(let r) = intent { remote = r }
+                } catch .remoteBlocksMismatch where config.kvTransfer?.loadFailurePolicy == .recompute {
+                    // Parameters that cannot be pulled: prefill here, as after a failed pull.
+                    metrics.kvTransferFailures.increment()
+                    try s.scheduler.add(Request(id: id, promptTokenIds: request.promptTokenIds, parameters: request.parameters))
+                }
             } catch {
                 return .failure(.rejected(error))
             }
             s.streams[id] = Stream(
                 continuation: continuation, stops: StopChecker(stopStrings: request.parameters.stopStrings),
                 arrivalTime: request.arrivalTime,
-                sampler: Sampler(request.parameters.sampling, prompt: request.promptTokenIds))
+                sampler: Sampler(request.parameters.sampling, prompt: request.promptTokenIds), remote: remote)
             return .success(())
         }
+        if case .success = result, case .consume(let remote) = intent { connector?.requestAdded(id, remote: remote) }
         if case .failure(let e) = result {
             continuation.finish()
             throw e
@@ -89,6 +119,16 @@ public final class LLMEngine: Sendable {
         return RequestStream(base: stream, requestId: id, engine: self)
     }
 
+    /// The part this engine takes in `requested`: none unless its role (and, to consume, a
+    /// connector) allows it.
+    private func kvTransferIntent(_ requested: KVTransferIntent?, connected: Bool) -> KVTransferIntent? {
+        guard let role = config.kvTransfer?.role, let requested else { return nil }
+        switch requested {
+        case .produce: return role.produces ? .produce : nil
+        case .consume: return role.consumes && connected ? requested : nil
+        }
+    }
+
     /// Ends a request now and frees its blocks; its stream finishes. Unknown ids are ignored.
     public func abort(_ id: String) {
         let stream: Stream? = state.withLock { s in
@@ -98,6 +138,7 @@ public final class LLMEngine: Sendable {
             updateGauges(s)
             return stream
         }
+        if let remote = stream?.remote { connector.withLock { $0 }?.requestEnded(id, remote: remote) }
         stream?.continuation.finish()
     }
 
@@ -109,6 +150,7 @@ public final class LLMEngine: Sendable {
             let (output, samplers, logprobs, stopping) = state.withLock { s -> (SchedulerOutput, [String: Sampler], [String: Int], Bool) in
                 if s.draining, !s.scheduler.hasUnfinished { s.stopping = true }
                 guard !s.stopping else { return (SchedulerOutput(), [:], [:], true) }
+                expireLeases(&s)
                 let output = s.scheduler.schedule()
                 var samplers: [String: Sampler] = [:]
                 var logprobs: [String: Int] = [:]
@@ -129,6 +171,10 @@ public final class LLMEngine: Sendable {
                 return (output, samplers, logprobs, false)
             }
             if stopping { break }
+            if !output.loads.isEmpty, let connector = connector.withLock({ $0 }) {
+                for load in output.loads { connector.startLoad(load) }
+            }
+            if output.isEmpty, !output.loads.isEmpty { continue }
             if output.isEmpty {
                 _ = wakeUp.wait(timeout: .now() + .milliseconds(100))
                 continue
@@ -168,8 +214,11 @@ public final class LLMEngine: Sendable {
                 if let stopString, u.finishReason == nil {
                     out.finishReason = .stop
                     out.stopReason = .string(stopString)
-                    s.scheduler.finish(u.requestId)
+                    out.held = s.scheduler.finish(u.requestId, reason: .stop)
+                } else {
+                    out.held = u.held
                 }
+                if let held = out.held { grantLease(held, state: &s, now: now) }
                 if out.finishReason != nil, stopString == nil {
                     text += stream.stops.append(stream.decoder.flush()).text + stream.stops.flush()
                 }
@@ -191,10 +240,63 @@ public final class LLMEngine: Sendable {
         }
     }
 
+    // MARK: Held prefills (producer) and pulls (consumer)
+
+    private func grantLease(_ held: HeldPrefill, state s: inout State, now: Double) {
+        guard s.leases != nil else {
+            s.scheduler.releaseHeld(held.requestId)
+            return
+        }
+        s.leases!.grant(held.requestId, blocks: held.blockIds, now: now)
+    }
+
+    private func expireLeases(_ s: inout State) {
+        guard let expired = s.leases?.expire(now: monotonicSeconds()), !expired.isEmpty else { return }
+        for id in expired { s.scheduler.releaseHeld(id) }
+        metrics.kvLeaseExpired.increment(by: expired.count)
+        updateGauges(s)
+    }
+
+    /// The blocks held for `requestId`, renewing its lease; nil if it holds none (unknown,
+    /// released or expired).
+    public func heldBlocks(_ requestId: String) -> [Int]? {
+        state.withLock { $0.leases?.renew(requestId, now: monotonicSeconds()) }
+    }
+
+    /// Frees the blocks held for `requestId` (its decoder is done). False if it held none.
+    @discardableResult
+    public func releaseHeld(_ requestId: String) -> Bool {
+        state.withLock { s in
+            guard s.leases?.release(requestId) != nil else { return false }
+            s.scheduler.releaseHeld(requestId)
+            updateGauges(s)
+            return true
+        }
+    }
+
+    /// A connector's report that `requestId`'s pull ended; `error` says why it failed.
+    public func finishedLoading(_ requestId: String, error: String?) {
+        let recompute = config.kvTransfer?.loadFailurePolicy != .fail
+        let failed: Stream? = state.withLock { s in
+            let outcome = s.scheduler.finishedLoading(requestId, success: error == nil, recompute: recompute)
+            if var stream = s.streams[requestId] {
+                stream.remote = nil
+                s.streams[requestId] = stream
+            }
+            updateGauges(s)
+            guard outcome == .failed, let stream = s.streams.removeValue(forKey: requestId) else { return nil }
+            metrics.requestFinished(reason: .abort, e2e: monotonicSeconds() - stream.arrivalTime)
+            return stream
+        }
+        failed?.continuation.finish(throwing: EngineError.kvLoadFailed(error ?? "unknown"))
+        wakeUp.signal()
+    }
+
     private func updateGauges(_ s: State) {
         metrics.running.record(s.scheduler.running.count)
         metrics.waiting.record(s.scheduler.waiting.count)
         metrics.kvCacheUsage.record(s.scheduler.kvCache.usage)
+        metrics.kvBlocksHeld.record(s.leases?.heldBlockCount ?? 0)
         metrics.recordPrefixCache(queries: s.scheduler.kvCache.prefixCacheQueries, hits: s.scheduler.kvCache.prefixCacheHits)
     }
 
@@ -213,16 +315,24 @@ public final class LLMEngine: Sendable {
     }
 
     private func abortAll() {
-        let streams = state.withLock { s -> [Stream] in
+        let streams = state.withLock { s -> [String: Stream] in
             for (id, stream) in s.streams {
                 s.scheduler.finish(id)
                 metrics.requestFinished(reason: .abort, e2e: monotonicSeconds() - stream.arrivalTime)
             }
+            for id in s.leases?.leases.keys.sorted() ?? [] {
+                _ = s.leases?.release(id)
+                s.scheduler.releaseHeld(id)
+            }
             defer { s.streams.removeAll() }
             updateGauges(s)
-            return Array(s.streams.values)
+            return s.streams
         }
-        for stream in streams { stream.continuation.finish(throwing: EngineError.aborted) }
+        let connector = connector.withLock { $0 }
+        for (id, stream) in streams {
+            if let remote = stream.remote { connector?.requestEnded(id, remote: remote) }
+            stream.continuation.finish(throwing: EngineError.aborted)
+        }
     }
 
     // MARK: Introspection
@@ -234,6 +344,10 @@ public final class LLMEngine: Sendable {
         public var freeBlocks: Int
         public var cachedBlocks: Int
         public var referencedBlocks: Int
+        /// Blocks held for remote decoders (producer).
+        public var heldBlocks: Int
+        /// Requests whose KV is being pulled (consumer).
+        public var loading: Int
     }
 
     public var snapshot: Snapshot {
@@ -242,7 +356,8 @@ public final class LLMEngine: Sendable {
             return Snapshot(
                 running: s.scheduler.running.count, waiting: s.scheduler.waiting.count,
                 kvCacheUsage: pool.usage, freeBlocks: pool.freeBlockCount, cachedBlocks: pool.cachedBlockCount,
-                referencedBlocks: pool.blockCount - pool.freeBlockCount)
+                referencedBlocks: pool.blockCount - pool.freeBlockCount, heldBlocks: s.leases?.heldBlockCount ?? 0,
+                loading: s.scheduler.waitingForRemoteKVs.count)
         }
     }
 

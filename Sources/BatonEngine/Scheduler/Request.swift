@@ -8,6 +8,8 @@ public enum RequestStatus: Sendable, Equatable {
     case running
     /// Blocks were taken back; it waits again and recomputes everything.
     case preempted
+    /// Its blocks are allocated and a connector is pulling the prompt's KV from a producer.
+    case waitingForRemoteKVs
 }
 
 /// Why a request stopped, in OpenAI's words where they exist.
@@ -48,6 +50,8 @@ public struct Request: Sendable {
     public let id: String
     public let promptTokenIds: [Int32]
     public let parameters: RequestParameters
+    /// Its part in a prefill/decode split; cleared once a consumer's pull has ended.
+    public internal(set) var kvTransfer: KVTransferIntent?
     public internal(set) var outputTokenIds: [Int32] = []
     public internal(set) var status: RequestStatus = .waiting
     /// Tokens whose K/V are in the cache (prefix hits included).
@@ -59,10 +63,11 @@ public struct Request: Sendable {
     /// prompt + output, what the cache must hold.
     public internal(set) var allTokenIds: [Int32]
 
-    public init(id: String, promptTokenIds: [Int32], parameters: RequestParameters) {
+    public init(id: String, promptTokenIds: [Int32], parameters: RequestParameters, kvTransfer: KVTransferIntent? = nil) {
         self.id = id
         self.promptTokenIds = promptTokenIds
         self.parameters = parameters
+        self.kvTransfer = kvTransfer
         allTokenIds = promptTokenIds
     }
 

@@ -9,6 +9,13 @@
 // is preempted (blocks freed, back to the front of the queue, recomputed later). Then waiting
 // requests are admitted in arrival order with their prefix-cache hits, while budget, sequence
 // slots and blocks last. vLLM v1's `Scheduler`.
+//
+// Prefill/decode split: a producer's request (`.produce`) finishes as usual but keeps its prompt
+// blocks (held, for a lease the engine keeps). A consumer's request (`.consume`) is admitted
+// like any other, with its local prefix hits, but instead of computing it waits in
+// `.waitingForRemoteKVs` while a connector pulls the rest of its prompt's blocks (`loads`);
+// when the pull ends it rejoins the queue with every prompt token but the last computed (the
+// model needs the last one's logits), or, if the pull failed, with none.
 
 import DequeModule
 
@@ -18,6 +25,7 @@ public enum SchedulerError: Error, Equatable, CustomStringConvertible {
     case emptyPrompt
     case tooLong(prompt: Int, maxTokens: Int, context: Int)
     case exceedsPool(blocks: Int, pool: Int)
+    case remoteBlocksMismatch(given: Int, needed: Int)
 
     public var description: String {
         switch self {
@@ -27,6 +35,8 @@ public enum SchedulerError: Error, Equatable, CustomStringConvertible {
         case .tooLong(let p, let m, let c):
             "this model's maximum context length is \(c) tokens; the prompt has \(p) tokens and max_tokens is \(m) (\(p + m) in total)"
         case .exceedsPool(let b, let pool): "the request needs \(b) KV blocks but the cache has only \(pool)"
+        case .remoteBlocksMismatch(let given, let needed):
+            "kv_transfer_params names \(given) remote blocks but the prompt fills \(needed)"
         }
     }
 }
@@ -37,7 +47,14 @@ public struct Scheduler: Sendable {
     public private(set) var requests: [String: Request] = [:]
     public private(set) var waiting: Deque<String> = []
     public private(set) var running: [String] = []
+    /// Consumer requests whose blocks are being pulled, in admission order.
+    public private(set) var waitingForRemoteKVs: [String] = []
+    /// Finished producer requests whose blocks are held for a remote decoder.
+    public private(set) var held: Set<String> = []
     public private(set) var numPreemptions = 0
+    /// Requests that ended while their pull was in flight: their blocks are freed when it ends
+    /// (the connector may still be writing into them).
+    private var endedWhileLoading: Set<String> = []
 
     public init(config: SchedulerConfig, kvCache: KVCacheManager) {
         self.config = config
@@ -45,11 +62,11 @@ public struct Scheduler: Sendable {
     }
 
     public var blockSize: Int { kvCache.blockSize }
-    public var hasUnfinished: Bool { !waiting.isEmpty || !running.isEmpty }
+    public var hasUnfinished: Bool { !waiting.isEmpty || !running.isEmpty || !waitingForRemoteKVs.isEmpty }
 
     /// Queues a request; throws if it can never run or the queue is full.
     public mutating func add(_ request: Request) throws(SchedulerError) {
-        guard requests[request.id] == nil else { throw .duplicateId(request.id) }
+        guard requests[request.id] == nil, kvCache.requestBlocks[request.id] == nil else { throw .duplicateId(request.id) }
         guard !request.promptTokenIds.isEmpty else { throw .emptyPrompt }
         guard waiting.count < config.maxWaiting else { throw .queueFull(config.maxWaiting) }
         let total = request.numPromptTokens + request.parameters.maxTokens
@@ -58,6 +75,10 @@ public struct Scheduler: Sendable {
         }
         let blocks = kvCache.blocksNeeded(tokens: total)
         guard blocks <= kvCache.pool.blockCount else { throw .exceedsPool(blocks: blocks, pool: kvCache.pool.blockCount) }
+        if case .consume(let remote) = request.kvTransfer {
+            let needed = kvCache.blocksNeeded(tokens: request.numPromptTokens)
+            guard remote.blockIds.count == needed else { throw .remoteBlocksMismatch(given: remote.blockIds.count, needed: needed) }
+        }
         var r = request
         r.status = .waiting
         r.updateBlockHashes(blockSize: blockSize)
@@ -98,12 +119,18 @@ public struct Scheduler: Sendable {
             var r = requests[id]!
             var hits: (blocks: [Int], tokens: Int) = ([], 0)
             if r.numComputedTokens == 0 { hits = kvCache.computedBlocks(for: r) }
+            if case .consume(let remote) = r.kvTransfer {
+                guard let load = admitRemote(&r, remote: remote, hits: hits) else { break }
+                waiting.removeFirst()
+                output.loads.append(load)
+                continue
+            }
             let remaining = r.numTokens - r.numComputedTokens - hits.tokens
             if !config.enableChunkedPrefill, remaining > budget { break }
             let n = min(remaining, budget)
             guard kvCache.allocateSlots(r, numNewTokens: n, newComputedBlocks: hits.blocks) != nil else { break }
             waiting.removeFirst()
-            if r.status == .waiting { r.numCachedTokens = hits.tokens }
+            if r.status == .waiting, r.numComputedTokens == 0 { r.numCachedTokens = hits.tokens }
             r.numComputedTokens += hits.tokens
             r.status = .running
             requests[id] = r
@@ -137,22 +164,102 @@ public struct Scheduler: Sendable {
                 }
             }
             requests[r.id] = r
-            if let reason = update.finishReason { finish(r.id) }
+            if let reason = update.finishReason { update.held = finish(r.id, reason: reason) }
             updates.append(update)
         }
         return updates
     }
 
     /// Removes a request and frees its blocks: finished, or ended early (client gone, stop
-    /// string, shutdown). Unknown ids are ignored.
-    public mutating func finish(_ id: String) {
-        guard requests.removeValue(forKey: id) != nil else { return }
+    /// string, shutdown). A producer's request that ended normally keeps its prompt's blocks,
+    /// returned as held until `releaseHeld`. Unknown ids are ignored.
+    @discardableResult
+    public mutating func finish(_ id: String, reason: FinishReason = .abort) -> HeldPrefill? {
+        guard let r = requests.removeValue(forKey: id) else { return nil }
         if let i = running.firstIndex(of: id) { running.remove(at: i) }
         if let i = waiting.firstIndex(of: id) { waiting.remove(at: i) }
+        if let i = waitingForRemoteKVs.firstIndex(of: id) {
+            waitingForRemoteKVs.remove(at: i)
+            endedWhileLoading.insert(id)
+            return nil
+        }
+        guard reason != .abort, r.kvTransfer == .produce, r.numComputedTokens >= r.numPromptTokens else {
+            kvCache.free(id)
+            return nil
+        }
+        let blocks = kvCache.hold(id, keeping: kvCache.blocksNeeded(tokens: r.numPromptTokens))
+        held.insert(id)
+        return HeldPrefill(requestId: id, blockIds: blocks, numTokens: r.numPromptTokens, cachedTokens: r.numCachedTokens)
+    }
+
+    /// Frees a held prefill's blocks (its decoder is done, or its lease ran out). False if `id`
+    /// holds nothing.
+    @discardableResult
+    public mutating func releaseHeld(_ id: String) -> Bool {
+        guard held.remove(id) != nil else { return false }
         kvCache.free(id)
+        return true
+    }
+
+    /// How a consumer's pull ended, for the engine to act on.
+    public enum LoadOutcome: Sendable, Equatable {
+        /// The blocks are in: it rejoins the queue to compute its last prompt token.
+        case loaded
+        /// The pull failed: it rejoins the queue to prefill locally.
+        case recomputing
+        /// The pull failed and the policy is to fail: the request is removed.
+        case failed
+        /// The request had already ended; its blocks are freed now.
+        case gone
+    }
+
+    /// Ends `id`'s pull: on success its full prompt blocks enter the prefix cache; on failure
+    /// it recomputes or is removed.
+    public mutating func finishedLoading(_ id: String, success: Bool, recompute: Bool) -> LoadOutcome {
+        if endedWhileLoading.remove(id) != nil {
+            kvCache.free(id)
+            return .gone
+        }
+        guard var r = requests[id], r.status == .waitingForRemoteKVs,
+              let i = waitingForRemoteKVs.firstIndex(of: id) else { return .gone }
+        waitingForRemoteKVs.remove(at: i)
+        r.kvTransfer = nil
+        r.status = .waiting
+        if success {
+            r.numComputedTokens = r.numTokens - 1
+            kvCache.cacheBlocks(r, tokens: r.numTokens)
+        } else {
+            kvCache.free(id)
+            r.numComputedTokens = 0
+            r.numCachedTokens = 0
+            guard recompute else {
+                requests[id] = nil
+                return .failed
+            }
+        }
+        requests[id] = r
+        waiting.prepend(id)
+        return success ? .loaded : .recomputing
     }
 
     public mutating func resetPrefixCache() { kvCache.resetPrefixCache() }
+
+    /// Allocates a consumer request's prompt blocks (its local prefix hits first) without
+    /// caching them, and returns the pull that fills the rest; nil if the blocks do not fit.
+    private mutating func admitRemote(_ r: inout Request, remote: RemotePrefill, hits: (blocks: [Int], tokens: Int)) -> KVLoad? {
+        guard kvCache.allocateSlots(
+            r, numNewTokens: r.numTokens - hits.tokens, newComputedBlocks: hits.blocks, delayCaching: true) != nil
+        else { return nil }
+        r.status = .waitingForRemoteKVs
+        r.numCachedTokens = hits.tokens
+        r.numComputedTokens = hits.tokens
+        requests[r.id] = r
+        waitingForRemoteKVs.append(r.id)
+        let skip = hits.blocks.count
+        return KVLoad(
+            requestId: r.id, remote: remote, remoteBlocks: Array(remote.blockIds[skip...]),
+            localBlocks: Array(kvCache.blockTable(r.id)[skip...]), skippedBlocks: skip)
+    }
 
     private mutating func preempt(_ id: String) {
         kvCache.free(id)

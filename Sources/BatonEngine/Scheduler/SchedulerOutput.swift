@@ -21,6 +21,8 @@ public struct SchedulerOutput: Sendable, Equatable {
     public var scheduled: [ScheduledRequest] = []
     /// Requests that lost their blocks this step.
     public var preempted: [String] = []
+    /// Pulls of remote prefills to start (their blocks are allocated; they compute nothing yet).
+    public var loads: [KVLoad] = []
 
     public var totalTokens: Int { scheduled.reduce(0) { $0 + $1.numTokens } }
     public var isEmpty: Bool { scheduled.isEmpty }
@@ -35,4 +37,6 @@ public struct RequestUpdate: Sendable, Equatable {
     public var numPromptTokens: Int
     public var numCachedTokens: Int
     public var numOutputTokens: Int
+    /// A producer's finished prefill whose blocks are now held for a remote decoder.
+    public var held: HeldPrefill?
 }

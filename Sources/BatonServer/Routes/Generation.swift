@@ -117,8 +117,10 @@ struct Generation: Sendable {
             vocabularySize: loaded.serving.tokenizer.vocabularySize, endTokenIds: loaded.serving.endTokenIds, logprobs: logprobs)
         let responseId = "\(prefix)-\(requestId)"
         let engineId = "\(responseId)-\(UInt32.random(in: .min ... .max))"
+        let kvTransfer = try Self.kvTransferIntent(r.kvTransferParams, stream: r.stream ?? false, config: loaded.engine.config.kvTransfer)
         return Prepared(
-            responseId: responseId, request: EngineRequest(id: engineId, promptTokenIds: tokens, parameters: params),
+            responseId: responseId,
+            request: EngineRequest(id: engineId, promptTokenIds: tokens, parameters: params, kvTransfer: kvTransfer),
             stream: r.stream ?? false, includeUsage: r.streamOptions?.includeUsage ?? false, logprobs: logprobs, kind: kind,
             loaded: loaded)
     }
@@ -131,7 +133,7 @@ struct Generation: Sendable {
             case .rejected(.queueFull): throw .overloaded("The server is busy: \(error.description).", retryAfter: config.retryAfterSeconds)
             case .rejected(let e): throw .invalid(e.description)
             case .shuttingDown: throw .unavailable("The server is shutting down.", retryAfter: config.retryAfterSeconds)
-            case .aborted: throw .server(error.description)
+            case .aborted, .kvLoadFailed: throw .server(error.description)
             }
         }
     }
@@ -155,10 +157,15 @@ struct Generation: Sendable {
                     try await format.writeStream(stream, to: &writer)
                 })
         }
-        let all = try await request.body.consumeWithCancellationOnInboundClose { _ in
-            var all = RequestOutput()
-            for try await out in stream { all.merge(out) }
-            return all
+        let all: RequestOutput
+        do {
+            all = try await request.body.consumeWithCancellationOnInboundClose { _ in
+                var all = RequestOutput()
+                for try await out in stream { all.merge(out) }
+                return all
+            }
+        } catch let error as EngineError {
+            throw APIError.server(error.description)
         }
         guard all.finishReason != nil else { throw APIError.server("The request ended without a result.") }
         let data = try format.whole(all)

@@ -20,6 +20,10 @@ struct OutputFormat: Sendable {
         Usage(promptTokens: o.promptTokens, completionTokens: o.completionTokens, cachedTokens: o.cachedTokens)
     }
 
+    func kvTransferParams(_ o: RequestOutput) -> KVTransferParams? {
+        Generation.kvTransferParams(o.held, config: prepared.loaded.engine.config.kvTransfer)
+    }
+
     func stopReason(_ o: RequestOutput) -> StopReasonValue? {
         switch o.stopReason {
         case .string(let s): .string(s)
@@ -71,12 +75,16 @@ struct OutputFormat: Sendable {
             let choice = ChatChoice(
                 index: 0, message: ChatMessageOut(role: "assistant", content: o.text), logprobs: chatLogprobs(o),
                 finishReason: o.finishReason?.rawValue, stopReason: stopReason(o))
-            return try encoder.encode(ChatCompletion(id: prepared.responseId, created: created, model: model, choices: [choice], usage: usage(o)))
+            return try encoder.encode(ChatCompletion(
+                id: prepared.responseId, created: created, model: model, choices: [choice], usage: usage(o),
+                kvTransferParams: kvTransferParams(o)))
         case .completion:
             let choice = CompletionChoice(
                 index: 0, text: o.text, logprobs: completionLogprobs(o, offset: 0), finishReason: o.finishReason?.rawValue,
                 stopReason: stopReason(o))
-            return try encoder.encode(Completion(id: prepared.responseId, created: created, model: model, choices: [choice], usage: usage(o)))
+            return try encoder.encode(Completion(
+                id: prepared.responseId, created: created, model: model, choices: [choice], usage: usage(o),
+                kvTransferParams: kvTransferParams(o)))
         }
     }
 
