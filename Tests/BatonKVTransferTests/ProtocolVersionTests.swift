@@ -1,6 +1,0 @@
-import BatonKVTransfer
-import Testing
-
-@Test func protocolVersionIsSet() {
-    #expect(KVTransferProtocol.version >= 1)
-}
