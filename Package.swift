@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "BatonKVTransfer",
             dependencies: [
-                "BatonEngine",
+                "BatonEngine", "BatonModel",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -77,6 +77,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "BatonKernelsTests", dependencies: ["BatonKernels", "BatonTesting"]),

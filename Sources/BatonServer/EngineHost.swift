@@ -11,11 +11,14 @@ public final class EngineHost: Sendable {
     public struct Loaded: Sendable {
         public let engine: LLMEngine
         public let serving: ServingModel
+        /// Services that live as long as the engine loop (the KV transfer server, the connector).
+        public let services: [any Service]
         public var maxModelLen: Int { engine.config.scheduler.maxModelLen }
 
-        public init(engine: LLMEngine, serving: ServingModel) {
+        public init(engine: LLMEngine, serving: ServingModel, services: [any Service] = []) {
             self.engine = engine
             self.serving = serving
+            self.services = services
         }
     }
 
@@ -29,7 +32,8 @@ public final class EngineHost: Sendable {
     public func set(_ value: Loaded) { loaded.withLock { $0 = value } }
 }
 
-/// Loads the model (off the cooperative pool), publishes the engine, then runs its loop.
+/// Loads the model (off the cooperative pool), publishes the engine, then runs its loop and
+/// its companion services.
 public struct EngineLoaderService: Service {
     public let host: EngineHost
     public let load: @Sendable () throws -> EngineHost.Loaded
@@ -45,6 +49,9 @@ public struct EngineLoaderService: Service {
             Thread { c.resume(with: Result { try load() }) }.start()
         }
         host.set(loaded)
-        try await EngineService(engine: loaded.engine).run()
+        try await withThrowingDiscardingTaskGroup { group in
+            for service in loaded.services { group.addTask { try await service.run() } }
+            group.addTask { try await EngineService(engine: loaded.engine).run() }
+        }
     }
 }

@@ -2,10 +2,12 @@
 
 import ArgumentParser
 import BatonEngine
+import BatonKVTransfer
 import BatonModel
 import BatonServer
 import Foundation
 import Logging
+import ServiceLifecycle
 
 struct Engine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve one engine replica over the OpenAI API.")
@@ -27,6 +29,7 @@ struct Engine: AsyncParsableCommand {
     @Option(help: "Require 'Authorization: Bearer KEY' (default: $BATON_API_KEY).") var apiKey: String?
     @Option(help: "Largest request body in bytes.") var maxBodyBytes = 4 << 20
     @Option(help: "Seconds running requests get after SIGTERM.") var shutdownTimeout: Double = 30
+    @OptionGroup(title: "Prefill/decode disaggregation") var kv: KVTransferOptions
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be in 1...65535") }
@@ -38,6 +41,7 @@ struct Engine: AsyncParsableCommand {
         if let numGpuBlocksOverride { guard numGpuBlocksOverride >= 1 else { throw ValidationError("--num-gpu-blocks-override must be at least 1") } }
         if let threads { guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") } }
         _ = try Self.parseBytes(kvCacheMemory)
+        _ = try kv.config()
         guard maxWaiting >= 1, maxBodyBytes >= 1024, shutdownTimeout >= 0 else {
             throw ValidationError("--max-waiting ≥ 1, --max-body-bytes ≥ 1024 and --shutdown-timeout ≥ 0")
         }
@@ -86,13 +90,31 @@ struct Engine: AsyncParsableCommand {
         let kvType = try dtype()
         let blocks = numGpuBlocksOverride
             ?? EngineConfig.blockCount(kvCacheBytes: kvBytes, config: serving.model.config, blockSize: blockSize, dtype: kvType)
+        let (transfer, notes) = try kv.config() ?? (nil, [])
+        for note in notes { logger.notice("\(note)") }
         let engineConfig = EngineConfig(
             scheduler: serving.scheduler, blockSize: blockSize, blockCount: blocks, enablePrefixCaching: prefixCaching,
-            kvCacheDType: kvType, servedModelName: name)
+            kvCacheDType: kvType, servedModelName: name, kvTransfer: transfer)
         let engine = try LLMEngine(
             model: serving.model, tokenizer: serving.tokenizer, config: engineConfig,
             metrics: metrics)
+        var services: [any Service] = []
+        if let transfer {
+            let compatibility = KVCompatibility(
+                modelFingerprint: try KVCompatibility.fingerprint(ofFileAt: path), model: serving.model.config, config: engineConfig)
+            var kvLogger = logger
+            kvLogger[metadataKey: "engine_id"] = "\(transfer.engineId)"
+            if transfer.role.produces {
+                services.append(KVTransferServer(engine: engine, config: transfer, compatibility: compatibility, logger: kvLogger))
+            }
+            if transfer.role.consumes {
+                let connector = BatonConnector(engine: engine, config: transfer, compatibility: compatibility, logger: kvLogger)
+                engine.connect(connector)
+                services.append(connector)
+            }
+            logger.info("KV transfer: \(transfer.role.rawValue) '\(transfer.engineId)', lease \(transfer.leaseSeconds) s, heartbeat \(transfer.heartbeatSeconds) s, on failure \(transfer.loadFailurePolicy.rawValue); \(compatibility)")
+        }
         logger.info("engine ready: \(path), \(blocks) \(kvType.rawValue) KV blocks of \(blockSize) tokens, context \(serving.scheduler.maxModelLen), listening on \(host):\(port)")
-        return EngineHost.Loaded(engine: engine, serving: serving)
+        return EngineHost.Loaded(engine: engine, serving: serving, services: services)
     }
 }

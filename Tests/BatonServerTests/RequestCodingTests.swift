@@ -28,4 +28,25 @@ import Testing
             #expect(APIError.decoding(error).param == "temperature")
         }
     }
+
+    @Test func kvTransferParamsTakeVLLMsCapturedBodies() throws {
+        // vLLM 0.32's decode request, as captured (../shared/ref/vllm-pd-capture/demo-1_3): block
+        // ids nested one level, extra fields Baton does not use.
+        let captured = #"{"do_remote_prefill":true,"do_remote_decode":false,"remote_block_ids":[[1]],"remote_engine_id":"5259d1e7","remote_request_id":"cmpl-demo-1-0-a3f73e8c","remote_host":"127.0.0.1","remote_port":5600,"tp_size":1,"dcp_size":1,"pp_size":1,"remote_num_tokens":99,"remote_blocks_expiry_time":null,"transfer_mode":"pull","remote_prefill_cached_tokens":0}"#
+        let p = try JSONDecoder().decode(KVTransferParams.self, from: Data(captured.utf8))
+        #expect(p.doRemotePrefill == true && p.doRemoteDecode == false)
+        #expect(p.remoteBlockIds == [1])
+        #expect(p.remoteEngineId == "5259d1e7" && p.remoteRequestId == "cmpl-demo-1-0-a3f73e8c")
+        #expect(p.remoteHost == "127.0.0.1" && p.remotePort == 5600 && p.remoteNumTokens == 99)
+        let flat = try JSONDecoder().decode(KVTransferParams.self, from: Data(#"{"remote_block_ids":[4,5,6]}"#.utf8))
+        #expect(flat.remoteBlockIds == [4, 5, 6])
+        let none = try JSONDecoder().decode(KVTransferParams.self, from: Data(#"{"do_remote_decode":true,"remote_block_ids":null}"#.utf8))
+        #expect(none.remoteBlockIds == nil && none.doRemoteDecode == true)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(KVTransferParams.self, from: Data(#"{"remote_block_ids":[[1],[2]]}"#.utf8))
+        }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(KVTransferParams.self, from: Data(#"{"remote_block_ids":"1,2"}"#.utf8))
+        }
+    }
 }

@@ -26,7 +26,7 @@ public final class LLMEngine: Sendable {
     private let state: Mutex<State>
     private let connector = Mutex<(any KVConnector)?>(nil)
     private let wakeUp = DispatchSemaphore(value: 0)
-    let metrics: EngineMetrics
+    public let metrics: EngineMetrics
 
     struct Stream {
         var continuation: AsyncThrowingStream<RequestOutput, Error>.Continuation
