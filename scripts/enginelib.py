@@ -2,6 +2,7 @@
 import http.client
 import os
 import subprocess
+import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -11,7 +12,8 @@ BATON = f"{ROOT}/.build/release/baton"
 def start_engine(port, *flags):
     """Builds release (under the shared build lock), pulls the model, starts `baton engine` on
     `port` with `flags` and returns the process once /health answers 200 (raises otherwise)."""
-    subprocess.run(["flock", "/tmp/baton-swift.lock", "swift", "build", "-c", "release", "--product", "baton"], cwd=ROOT, check=True)
+    subprocess.run(["flock", "/tmp/baton-swift.lock", "swift", "build", "-c", "release", "--product", "baton"], cwd=ROOT, check=True,
+                   stdout=sys.stderr)
     subprocess.run([BATON, "model", "pull", "smollm2"], check=True, stdout=subprocess.DEVNULL)
     engine = subprocess.Popen([BATON, "engine", "--port", str(port), *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):

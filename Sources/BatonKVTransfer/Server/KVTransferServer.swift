@@ -37,6 +37,10 @@ public struct KVTransferServer: Service {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // A layer's blocks are copied while the previous layers are still being sent: let a
+            // few megabytes queue before the writer waits.
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 4 << 20, high: 16 << 20))
+            .childChannelOption(.socketOption(.so_sndbuf), value: 8 << 20)
             .bind(host: config.host, port: config.port) { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandlers([
