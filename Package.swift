@@ -99,7 +99,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            exclude: ["openai_interop.py", "openapi_check.py"]
+            exclude: ["openai_interop.py", "openapi_check.py", "pd_e2e.py"]
         ),
         .testTarget(
             name: "BatonModelTests",
