@@ -75,8 +75,10 @@ actor KVPeerPool {
             .channelOption(.socketOption(.so_rcvbuf), value: 8 << 20)
             .connect(host: remote.host, port: remote.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let router = KVReplyRouter()
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KVFrameDecoder()))
-                    return try NIOAsyncChannel<KVFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandler(router)
+                    return (try NIOAsyncChannel<KVFrame, ByteBuffer>(wrappingChannelSynchronously: channel), router)
                 }
             }
         let config = self.config
@@ -84,14 +86,14 @@ actor KVPeerPool {
         let logger = self.logger
         return try await withCheckedThrowingContinuation { ready in
             spawn {
-                await Self.run(channel, config: config, compatibility: compatibility, logger: logger, ready: ready)
+                await Self.run(channel.0, router: channel.1, config: config, compatibility: compatibility, logger: logger, ready: ready)
             }
         }
     }
 
     /// Owns one connection: the handshake (resuming `ready`), then its reader until it ends.
     private static func run(
-        _ channel: NIOAsyncChannel<KVFrame, ByteBuffer>, config: KVTransferConfig, compatibility: KVCompatibility,
+        _ channel: NIOAsyncChannel<KVFrame, ByteBuffer>, router: KVReplyRouter, config: KVTransferConfig, compatibility: KVCompatibility,
         logger: Logger, ready: CheckedContinuation<KVClientConnection, Error>
     ) async {
         var connection: KVClientConnection?
@@ -122,8 +124,11 @@ actor KVPeerPool {
                 }
                 let c = KVClientConnection(peerEngineId: peerId, outbound: outbound, allocator: channel.channel.allocator)
                 connection = c
+                router.route(to: c)
                 readyPending = false
                 ready.resume(returning: c)
+                // Replies are routed on the event loop now; this loop sees the connection end
+                // (and any frame that slipped past before routing began).
                 while let frame = try await frames.next() { try c.dispatch(frame) }
                 c.close("the producer closed the connection")
             }
