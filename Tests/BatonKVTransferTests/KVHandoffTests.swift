@@ -137,11 +137,14 @@ private let story = "In a small village by the sea, there lived an old fisherman
     @Test func aRefusedPullRecomputesAndTheLeaseFreesTheBlocks() async throws {
         try await withPair(consumerSecrets: ["wrong"]) { pair in
             let p = pair.serving.tokenizer.encode(String(repeating: story, count: 3), addSpecial: true)
-            let (pd, held) = try await split(pair, consumer: pair.consumers[0], "w", p, maxTokens: 12)
+            let start = monotonicSeconds()
+            let (pd, _) = try await split(pair, consumer: pair.consumers[0], "w", p, maxTokens: 12)
             let alone = try await run(pair.producer, "w-alone", p, maxTokens: 12, serving: pair.serving)
             #expect(pd.tokenIds == alone.tokenIds)
-            #expect(pair.producer.snapshot.heldBlocks == held.blockIds.count, "no DONE could reach the producer")
-            #expect(try await heldBlocksReach(pair.producer, 0, within: pair.producerConfig.leaseSeconds + 1))
+            // No DONE or heartbeat can reach the producer: only the lease frees the blocks, and
+            // not before it has run out (a loaded machine may take longer to notice).
+            #expect(try await heldBlocksReach(pair.producer, 0, within: pair.producerConfig.leaseSeconds + 5))
+            #expect(monotonicSeconds() - start >= pair.producerConfig.leaseSeconds)
         }
     }
 }
