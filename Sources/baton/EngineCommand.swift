@@ -65,6 +65,12 @@ struct Engine: AsyncParsableCommand {
     }
 
     func run() async throws {
+        #if os(Linux)
+        // KV pulls allocate and free megabyte buffers by the dozen: keep freed memory in the
+        // heap for the next pull instead of handing it back and faulting it in again.
+        _ = glibcMallopt(glibcMmapThreshold, 64 << 20)
+        _ = glibcMallopt(glibcTrimThreshold, 256 << 20)
+        #endif
         var logger = Logger(label: "baton.engine")
         logger.logLevel = .info
         let key = apiKey ?? ProcessInfo.processInfo.environment["BATON_API_KEY"]
@@ -118,3 +124,10 @@ struct Engine: AsyncParsableCommand {
         return EngineHost.Loaded(engine: engine, serving: serving, services: services)
     }
 }
+
+#if os(Linux)
+// glibc's mallopt and its parameters (malloc.h, which the Glibc module does not export).
+@_silgen_name("mallopt") private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+private let glibcTrimThreshold: Int32 = -1
+private let glibcMmapThreshold: Int32 = -3
+#endif

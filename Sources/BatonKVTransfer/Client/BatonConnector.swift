@@ -90,11 +90,12 @@ public final class BatonConnector: KVConnector, Service {
     private func call(_ remote: RemotePrefill, _ make: @escaping (UInt32) -> KVFrame) async throws {
         let c = try await pool.connection(to: remote)
         try await withTimeout(seconds: max(1, config.heartbeatSeconds), connection: c) { done in
-            try await c.send(make) { result in
-                switch result {
-                case .success(.ok): done(.success(()))
-                case .success(.error(_, let reason)): done(.failure(KVTransferError.remote(reason)))
-                case .success(let other): done(.failure(KVTransferError.protocolViolation("unexpected \(other.kind)")))
+            try await c.send(make) { reply in
+                switch reply {
+                case .frame(.ok): done(.success(()))
+                case .frame(.error(_, let reason)): done(.failure(KVTransferError.remote(reason)))
+                case .frame(let other): done(.failure(KVTransferError.protocolViolation("unexpected \(other.kind)")))
+                case .chunk: done(.failure(KVTransferError.protocolViolation("unexpected DATA")))
                 case .failure(let e): done(.failure(e))
                 }
                 return true
@@ -125,43 +126,48 @@ public final class BatonConnector: KVConnector, Service {
         try? await call(load.remote) { .done(seq: $0, requestId: load.remote.requestId) }
     }
 
-    /// READ the blocks and write each layer's DATA into the local blocks as it arrives.
+    /// READ the blocks and write each piece of each layer's DATA into the local blocks as it
+    /// arrives. A layer's payload is the K of every block, then the V of every block.
     private func read(_ load: KVLoad, over c: KVClientConnection) async throws {
         let cache = engine.cache
         let blockBytes = cache.blockBytes
         let local = load.localBlocks
         let layerBytes = 2 * local.count * blockBytes
+        let layers = cache.layerCount
         let nextLayer = Mutex(0)
         try await withTimeout(seconds: pullTimeout, connection: c) { done in
-            try await c.send({ .read(seq: $0, requestId: load.remote.requestId, blockIds: load.remoteBlocks.map { UInt32($0) }) }) { result in
-                switch result {
-                case .success(.data(_, let layer, let payload)):
-                    let expected = nextLayer.withLock { n -> Int in defer { n += 1 }; return n }
-                    guard Int(layer) == expected, expected < cache.layerCount, payload.readableBytes == layerBytes else {
+            try await c.send({ .read(seq: $0, requestId: load.remote.requestId, blockIds: load.remoteBlocks.map { UInt32($0) }) }) { reply in
+                switch reply {
+                case .chunk(_, let layer, let offset, let total, let bytes):
+                    let expected = nextLayer.withLock { $0 }
+                    guard Int(layer) == expected, expected < layers, total == layerBytes else {
                         done(.failure(KVTransferError.protocolViolation(
-                            "DATA for layer \(layer) with \(payload.readableBytes) bytes; expected layer \(expected) with \(layerBytes)")))
+                            "DATA for layer \(layer) with \(total) bytes; expected layer \(expected) with \(layerBytes)")))
                         return true
                     }
-                    payload.withUnsafeReadableBytes { bytes in
-                        var offset = 0
-                        for kv in 0...1 {
-                            for b in local {
-                                let dst = cache.block(layer: Int(layer), kv: kv, block: b)
-                                dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + blockBytes)]))
-                                offset += blockBytes
-                            }
+                    bytes.withUnsafeReadableBytes { src in
+                        var done = 0
+                        while done < src.count {
+                            let at = offset + done
+                            let region = at / blockBytes, within = at % blockBytes
+                            let n = min(src.count - done, blockBytes - within)
+                            let dst = cache.block(layer: expected, kv: region / local.count, block: local[region % local.count])
+                            UnsafeMutableRawBufferPointer(rebasing: dst[within..<(within + n)])
+                                .copyMemory(from: UnsafeRawBufferPointer(rebasing: src[done..<(done + n)]))
+                            done += n
                         }
                     }
+                    if offset + bytes.readableBytes == total { nextLayer.withLock { $0 += 1 } }
                     return false
-                case .success(.end):
-                    let layers = nextLayer.withLock { $0 }
-                    done(layers == cache.layerCount
-                        ? .success(()) : .failure(KVTransferError.protocolViolation("END after \(layers) of \(cache.layerCount) layers")))
+                case .frame(.end):
+                    let received = nextLayer.withLock { $0 }
+                    done(received == layers
+                        ? .success(()) : .failure(KVTransferError.protocolViolation("END after \(received) of \(layers) layers")))
                     return true
-                case .success(.error(_, let reason)):
+                case .frame(.error(_, let reason)):
                     done(.failure(KVTransferError.remote(reason)))
                     return true
-                case .success(let other):
+                case .frame(let other):
                     done(.failure(KVTransferError.protocolViolation("unexpected \(other.kind) during a READ")))
                     return true
                 case .failure(let e):

@@ -8,7 +8,7 @@ import Synchronization
 
 final class KVClientConnection: Sendable {
     /// Receives the frames of one request; returns true when the request is complete.
-    typealias Handler = @Sendable (Result<KVFrame, Error>) -> Bool
+    typealias Handler = @Sendable (KVReply) -> Bool
 
     let peerEngineId: String
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
@@ -59,11 +59,14 @@ final class KVClientConnection: Sendable {
     /// Forgets `seq`'s handler (its caller gave up); late frames for it are dropped.
     func cancel(_ seq: UInt32) { _ = state.withLock { $0.handlers.removeValue(forKey: seq) } }
 
-    /// Hands `frame` to its request's handler.
-    func dispatch(_ frame: KVFrame) throws {
-        guard let seq = frame.seq else { throw KVTransferError.protocolViolation("unexpected frame \(frame.kind)") }
+    /// Hands `reply` to its request's handler.
+    func dispatch(_ reply: KVReply) throws {
+        guard let seq = reply.seq else {
+            if case .frame(let frame) = reply { throw KVTransferError.protocolViolation("unexpected frame \(frame.kind)") }
+            return
+        }
         guard let handler = state.withLock({ $0.handlers[seq] }) else { return }
-        if handler(.success(frame)) { cancel(seq) }
+        if handler(reply) { cancel(seq) }
     }
 
     /// The connection ended: fail everything still waiting.

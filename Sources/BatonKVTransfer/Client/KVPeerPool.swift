@@ -75,8 +75,7 @@ actor KVPeerPool {
             .channelOption(.socketOption(.so_rcvbuf), value: 8 << 20)
             .connect(host: remote.host, port: remote.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let router = KVReplyRouter()
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KVFrameDecoder()))
+                    let router = KVStreamingDecoder()
                     try channel.pipeline.syncOperations.addHandler(router)
                     return (try NIOAsyncChannel<KVFrame, ByteBuffer>(wrappingChannelSynchronously: channel), router)
                 }
@@ -93,7 +92,7 @@ actor KVPeerPool {
 
     /// Owns one connection: the handshake (resuming `ready`), then its reader until it ends.
     private static func run(
-        _ channel: NIOAsyncChannel<KVFrame, ByteBuffer>, router: KVReplyRouter, config: KVTransferConfig, compatibility: KVCompatibility,
+        _ channel: NIOAsyncChannel<KVFrame, ByteBuffer>, router: KVStreamingDecoder, config: KVTransferConfig, compatibility: KVCompatibility,
         logger: Logger, ready: CheckedContinuation<KVClientConnection, Error>
     ) async {
         var connection: KVClientConnection?
@@ -124,12 +123,12 @@ actor KVPeerPool {
                 }
                 let c = KVClientConnection(peerEngineId: peerId, outbound: outbound, allocator: channel.channel.allocator)
                 connection = c
-                router.route(to: c)
+                router.route { try c.dispatch($0) }
                 readyPending = false
                 ready.resume(returning: c)
                 // Replies are routed on the event loop now; this loop sees the connection end
                 // (and any frame that slipped past before routing began).
-                while let frame = try await frames.next() { try c.dispatch(frame) }
+                while let frame = try await frames.next() { try c.dispatch(.frame(frame)) }
                 c.close("the producer closed the connection")
             }
         } catch {
