@@ -10,13 +10,6 @@ private func request(_ id: String, _ tokens: [Int32], maxTokens: Int = 4, kv: KV
     Request(id: id, promptTokenIds: tokens, parameters: RequestParameters(maxTokens: maxTokens), kvTransfer: kv)
 }
 
-@discardableResult
-private func step(_ s: inout Scheduler, token: Int32 = 99) -> (SchedulerOutput, [RequestUpdate]) {
-    let out = s.schedule()
-    var sampled: [String: Int32] = [:]
-    for r in out.scheduled where r.samples { sampled[r.requestId] = token }
-    return (out, s.updateFromOutput(out, sampled: sampled))
-}
 
 private func scheduler(blocks: Int = 12) -> Scheduler {
     Scheduler(

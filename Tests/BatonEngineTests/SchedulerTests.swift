@@ -8,14 +8,6 @@ private func request(_ id: String, _ tokens: [Int32], maxTokens: Int = 4, stop: 
     Request(id: id, promptTokenIds: tokens, parameters: RequestParameters(maxTokens: maxTokens, stopTokenIds: stop))
 }
 
-/// One step with every sampling request getting `token`.
-@discardableResult
-private func step(_ s: inout Scheduler, token: Int32 = 99) -> (SchedulerOutput, [RequestUpdate]) {
-    let out = s.schedule()
-    var sampled: [String: Int32] = [:]
-    for r in out.scheduled where r.samples { sampled[r.requestId] = token }
-    return (out, s.updateFromOutput(out, sampled: sampled))
-}
 
 private func scheduler(blocks: Int, blockSize: Int = 4, budget: Int = 64, seqs: Int = 8) -> Scheduler {
     Scheduler(
