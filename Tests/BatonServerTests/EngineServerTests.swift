@@ -100,12 +100,13 @@ private func metric(_ text: String, _ name: String, label: String = "") -> Doubl
         for (n, stream) in [true, false].enumerated() {
             let body = chat("Tell me a very long story.", maxTokens: 1500, stream: stream, extra: #","ignore_eos":true"#)
             _ = try await LiveEngine.run("/usr/bin/curl", [
-                "-s", "-N", "--max-time", "1", e.baseURL + "/v1/chat/completions", "-H", "Authorization: Bearer \(e.apiKey)",
+                // Long enough for the request to be running on a loaded machine, far too short for 1,500 tokens.
+                "-s", "-N", "--max-time", "3", e.baseURL + "/v1/chat/completions", "-H", "Authorization: Bearer \(e.apiKey)",
                 "-H", "Content-Type: application/json", "--data-binary", body,
             ])
             for _ in 0..<50 {
                 text = try await e.get("/metrics").1
-                if metric(text, "vllm:num_requests_running") == 0 { break }
+                if metric(text, "vllm:num_requests_running") == 0, metric(text, "vllm:num_requests_waiting") == 0 { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(metric(text, "vllm:num_requests_running") == 0, "stream: \(stream)")

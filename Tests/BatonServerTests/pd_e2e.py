@@ -39,6 +39,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -628,7 +629,9 @@ def check_leases(c):
     lease_frees_unread_prefill(producer, lease)
     handoff_frees_at_once(c, producer)
     dead_consumer_strands_nothing(c, producer, lease)
+    consumer_dies_mid_pull(c, producer, lease)
     dead_producer(c)
+    producer_dies_mid_pull(c)
     check(poll(lambda: producer.metric(HELD) == 0, lease + 1) is not None, f"c: {producer.name} still holds blocks at the end")
     say("c. passed")
 
@@ -683,6 +686,78 @@ def dead_consumer_strands_nothing(c, producer, lease):
     by = "the lease" if producer.metric(EXPIRED) > expired else "DONE (the consumer had pulled before it died)"
     still_serves(producer, "c3")
     say(f"  c3 consumer killed -9 after the decode request: {held:.0f} blocks freed {seconds:.2f} s after the kill, by {by}")
+
+
+def consumer_dies_mid_pull(c, producer, lease):
+    """A consumer that dies while the blocks stream to it (a raw client reading two of the 30
+    DATA frames, then resetting the connection): no DONE comes, the lease frees the blocks."""
+    body = completion("Ledger of the salt merchants, volume two.\n" + " ".join(sentences(9, 40)), 4)
+    params = prefill_only(producer, body).body["kv_transfer_params"]
+    ids = flat_block_ids(params["remote_block_ids"])
+    expired = producer.metric(EXPIRED)
+    conn = kv_handshake(producer, c.secret, c.compat)
+    conn.send(read_frame(1, params["remote_request_id"], ids))
+    for _ in range(2):
+        kind, _payload = conn.next("READ")
+        check(kind == DATA, f"c3b: READ got {NAMES.get(kind, kind)}, not DATA")
+    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()  # a reset, as when the process is killed
+    t0 = time.monotonic()
+    freed = poll(lambda: producer.metric(HELD) == 0, lease + 3)
+    seconds = None if freed is None else time.monotonic() - t0
+    check(seconds is not None and seconds <= lease + 1, f"c3b: {len(ids)} blocks not freed within lease + 1 s after the reader died ({seconds})")
+    check(producer.metric(EXPIRED) > expired, f"c3b: {EXPIRED} did not grow: who freed the blocks?")
+    still_serves(producer, "c3b")
+    say(f"  c3b consumer dead after 2 of {LAYERS} DATA frames of {len(ids)} blocks: freed by the lease {seconds:.2f} s later")
+
+
+def producer_dies_mid_pull(c):
+    """A producer that dies while its blocks stream (a fake one: handshake, READ, two DATA
+    frames, then a reset): the recompute consumer still answers the single engine's text."""
+    consumer = c["decode"]
+    body = completion("The cartographer's apprentice redrew the coastline because", 12)
+    n = blocks(len(tokenize(consumer, COMPLETIONS, body)))
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    seen = {}
+
+    def fake():
+        conn, _ = server.accept()
+        nonce = secrets.token_bytes(32)
+        conn.sendall(frame(CHALLENGE, struct.pack(">H", 1) + nonce + kv_string("fake-producer")))
+        peer = KVConn.__new__(KVConn)
+        peer.sock = conn
+        kind, _hello = peer.next("HELLO")
+        mac = hmac.new(c.secret.encode(), b"server" + nonce + c.compat, hashlib.sha256).digest()
+        conn.sendall(frame(WELCOME, mac))
+        while True:  # a heartbeat may come first; it gets no answer
+            kind, payload = peer.next("READ")
+            if kind != HEARTBEAT:
+                break
+        seen["read"] = NAMES.get(kind, kind)
+        count = struct.unpack(">I", payload[4 + 2 + struct.unpack(">H", payload[4:6])[0]:][:4])[0]
+        size = 2 * count * BLOCK * KV_HEADS * HEAD_SIZE * 2
+        for layer in range(2):
+            conn.sendall(frame(DATA, struct.pack(">IH", 1, layer) + bytes(size)))
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+
+    thread = threading.Thread(target=fake, daemon=True)
+    thread.start()
+    params = {"do_remote_prefill": True, "do_remote_decode": False, "remote_engine_id": "fake-producer",
+              "remote_request_id": "fake-1", "remote_block_ids": [list(range(n))], "remote_host": "127.0.0.1",
+              "remote_port": server.getsockname()[1], "tp_size": 1}
+    failures = consumer.metric(FAILURES)
+    want = call(c["single"].url, COMPLETIONS, body, api_key=API_KEY)
+    got = call(consumer.url, COMPLETIONS, dict(body, kv_transfer_params=params), api_key=API_KEY)
+    thread.join(10)
+    server.close()
+    check(seen.get("read") == "READ", f"c4b: the fake producer never got a READ ({seen})")
+    same_answer(got, want, "c4b recompute after the producer died mid-pull")
+    check(consumer.metric(FAILURES) > failures, f"c4b: {FAILURES} did not grow")
+    still_serves(consumer, "c4b")
+    say(f"  c4b producer dead after 2 of {LAYERS} DATA frames ({n} blocks): policy recompute answered the single engine's text")
 
 
 def dead_producer(c):
@@ -864,15 +939,7 @@ class Hostile:
         return self.held[name]
 
     def handshake(self):
-        conn = KVConn(self.port)
-        version, nonce, engine_id = challenge(conn)
-        check(version == 1 and engine_id == self.producer.kv.engine_id, f"CHALLENGE version {version}, engine id {engine_id!r}")
-        conn.send(hello(nonce, self.secret, self.compat))
-        kind, payload = conn.next("a correct HELLO")
-        check(kind == WELCOME and len(payload) == 32, f"a correct HELLO got {NAMES.get(kind, kind)} {payload[:80]!r}")
-        server_mac = hmac.new(self.secret.encode(), b"server" + nonce + self.compat, hashlib.sha256).digest()
-        check(hmac.compare_digest(payload, server_mac), "WELCOME's MAC is not HMAC(secret, \"server\" || nonce || compatibility)")
-        return conn
+        return kv_handshake(self.producer, self.secret, self.compat)
 
     def closes(self, name, send, after_handshake=False, half_close_ok=False):
         """Sends hostile bytes; the port must close the connection (an ERROR or REFUSE first is
@@ -906,6 +973,19 @@ class Hostile:
         check(kinds == ["REFUSE"], f"d {name}: expected REFUSE then EOF, got {kinds}")
         still_serves(self.producer, f"d {name}")
         say(f"  d {name}: REFUSE {reason(frames[0][1])!r}, then closed; /health 200 and a completion still answer")
+
+
+def kv_handshake(producer, secret, compat):
+    """A raw connection to `producer`'s KV port, through the challenge."""
+    conn = KVConn(producer.kv.port)
+    version, nonce, engine_id = challenge(conn)
+    check(version == 1 and engine_id == producer.kv.engine_id, f"CHALLENGE version {version}, engine id {engine_id!r}")
+    conn.send(hello(nonce, secret, compat))
+    kind, payload = conn.next("a correct HELLO")
+    check(kind == WELCOME and len(payload) == 32, f"a correct HELLO got {NAMES.get(kind, kind)} {payload[:80]!r}")
+    server_mac = hmac.new(secret.encode(), b"server" + nonce + compat, hashlib.sha256).digest()
+    check(hmac.compare_digest(payload, server_mac), "WELCOME's MAC is not HMAC(secret, \"server\" || nonce || compatibility)")
+    return conn
 
 
 def reason(payload):
@@ -990,6 +1070,7 @@ def run(args):
     checks = "a" if args.plain else args.checks
     logdir = tempfile.mkdtemp(prefix="pd-e2e-")
     c = Cluster(binary, model if os.environ.get("BATON_MODEL") else MODEL, logdir, args.plain)
+    c.compat = compatibility(model)
     t0 = time.monotonic()
     try:
         names = sorted({n for k in checks for n in NEEDS[k]}, key=list(TOPOLOGY).index)
