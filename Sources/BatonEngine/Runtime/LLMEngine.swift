@@ -86,7 +86,9 @@ public final class LLMEngine: Sendable {
         let id = request.id
         let connector = self.connector.withLock { $0 }
         let intent = kvTransferIntent(request.kvTransfer, connected: connector != nil)
-        let result: Result<Void, EngineError> = state.withLock { s in
+        // Before the scheduler can start its pull (which ends the heartbeats).
+        if case .consume(let remote) = intent { connector?.requestAdded(id, remote: remote) }
+        let result: Result<RemotePrefill?, EngineError> = state.withLock { s in
             guard s.accepting else { return .failure(.shuttingDown) }
             var remote: RemotePrefill?
             do throws(SchedulerError) {
@@ -105,9 +107,13 @@ public final class LLMEngine: Sendable {
                 continuation: continuation, stops: StopChecker(stopStrings: request.parameters.stopStrings),
                 arrivalTime: request.arrivalTime,
                 sampler: Sampler(request.parameters.sampling, prompt: request.promptTokenIds), remote: remote)
-            return .success(())
+            return .success(remote)
         }
-        if case .success = result, case .consume(let remote) = intent { connector?.requestAdded(id, remote: remote) }
+        // Not pulling after all (refused, or parameters that cannot be pulled): the producer
+        // may free the blocks now.
+        var pulls = false
+        if case .success(.some) = result { pulls = true }
+        if case .consume(let remote) = intent, !pulls { connector?.requestEnded(id, remote: remote) }
         if case .failure(let e) = result {
             continuation.finish()
             throw e
