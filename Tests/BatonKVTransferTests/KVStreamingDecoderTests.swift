@@ -53,7 +53,7 @@ private func payload(_ n: Int, seed: UInt8) -> ByteBuffer {
                     if current == nil { current = (seq, layer, total, ByteBuffer()) }
                     #expect(current!.seq == seq && current!.layer == layer && current!.bytes.readableBytes == offset)
                     current!.bytes.writeBuffer(&piece)
-                    if offset + current!.bytes.readableBytes - offset == total, current!.bytes.readableBytes == total {
+                    if current!.bytes.readableBytes == total {
                         rebuilt.append(.data(seq: seq, layer: layer, payload: current!.bytes))
                         current = nil
                     }

@@ -9,7 +9,7 @@ public protocol KVConnector: Sendable {
     func requestAdded(_ requestId: String, remote: RemotePrefill)
     /// Pull `load` into the engine's KV cache, then call `engine.finishedLoading`.
     func startLoad(_ load: KVLoad)
-    /// The request left before its pull finished (aborted, shut down): tell the producer it
-    /// can free the blocks.
-    func requestEnded(_ requestId: String, remote: RemotePrefill)
+    /// The request left (refused, aborted, shut down). If its pull has not started, tell the
+    /// producer it can free the blocks; otherwise nothing (the pull ends with DONE).
+    func requestEnded(_ requestId: String)
 }

@@ -37,6 +37,8 @@ public struct KVLeaseTable: Sendable {
 
     /// Ends every lease past its expiry; their ids.
     public mutating func expire(now: Double) -> [String] {
+        // Every engine step asks: answer without allocating when nothing is due.
+        guard leases.values.contains(where: { $0.expiry <= now }) else { return [] }
         let ended = leases.filter { $0.value.expiry <= now }.map(\.key).sorted()
         for id in ended { leases[id] = nil }
         return ended

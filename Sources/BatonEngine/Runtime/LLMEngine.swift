@@ -36,8 +36,6 @@ public final class LLMEngine: Sendable {
         var firstScheduled: Double?
         var lastTokenTime: Double?
         var sampler: Sampler
-        /// A consumer's request: where its prompt KV is.
-        var remote: RemotePrefill?
     }
 
     struct State {
@@ -88,33 +86,21 @@ public final class LLMEngine: Sendable {
         let intent = kvTransferIntent(request.kvTransfer, connected: connector != nil)
         // Before the scheduler can start its pull (which ends the heartbeats).
         if case .consume(let remote) = intent { connector?.requestAdded(id, remote: remote) }
-        let result: Result<RemotePrefill?, EngineError> = state.withLock { s in
+        let result: Result<Void, EngineError> = state.withLock { s in
             guard s.accepting else { return .failure(.shuttingDown) }
-            var remote: RemotePrefill?
             do throws(SchedulerError) {
-                do throws(SchedulerError) {
-                    try s.scheduler.add(Request(id: id, promptTokenIds: request.promptTokenIds, parameters: request.parameters, kvTransfer: intent))
-                    if case .consume(let r) = intent { remote = r }
-                } catch .remoteBlocksMismatch where config.kvTransfer?.loadFailurePolicy == .recompute {
-                    // Parameters that cannot be pulled: prefill here, as after a failed pull.
-                    metrics.kvTransferFailures.increment()
-                    try s.scheduler.add(Request(id: id, promptTokenIds: request.promptTokenIds, parameters: request.parameters))
-                }
+                try s.scheduler.add(Request(id: id, promptTokenIds: request.promptTokenIds, parameters: request.parameters, kvTransfer: intent))
             } catch {
                 return .failure(.rejected(error))
             }
             s.streams[id] = Stream(
                 continuation: continuation, stops: StopChecker(stopStrings: request.parameters.stopStrings),
                 arrivalTime: request.arrivalTime,
-                sampler: Sampler(request.parameters.sampling, prompt: request.promptTokenIds), remote: remote)
-            return .success(remote)
+                sampler: Sampler(request.parameters.sampling, prompt: request.promptTokenIds))
+            return .success(())
         }
-        // Not pulling after all (refused, or parameters that cannot be pulled): the producer
-        // may free the blocks now.
-        var pulls = false
-        if case .success(.some) = result { pulls = true }
-        if case .consume(let remote) = intent, !pulls { connector?.requestEnded(id, remote: remote) }
         if case .failure(let e) = result {
+            connector?.requestEnded(id)  // not pulling after all: the producer may free the blocks now
             continuation.finish()
             throw e
         }
@@ -144,7 +130,7 @@ public final class LLMEngine: Sendable {
             updateGauges(s)
             return stream
         }
-        if let remote = stream?.remote { connector.withLock { $0 }?.requestEnded(id, remote: remote) }
+        connector.withLock { $0 }?.requestEnded(id)
         stream?.continuation.finish()
     }
 
@@ -263,9 +249,9 @@ public final class LLMEngine: Sendable {
         updateGauges(s)
     }
 
-    /// The blocks held for `requestId`, renewing its lease; nil if it holds none (unknown,
-    /// released or expired).
-    public func heldBlocks(_ requestId: String) -> [Int]? {
+    /// Extends `requestId`'s lease (a read or a heartbeat is a sign of life) and returns its
+    /// blocks; nil if it holds none (unknown, released or expired).
+    public func renewLease(_ requestId: String) -> [Int]? {
         state.withLock { $0.leases?.renew(requestId, now: monotonicSeconds()) }
     }
 
@@ -285,10 +271,6 @@ public final class LLMEngine: Sendable {
         let recompute = config.kvTransfer?.loadFailurePolicy != .fail
         let failed: Stream? = state.withLock { s in
             let outcome = s.scheduler.finishedLoading(requestId, success: error == nil, recompute: recompute)
-            if var stream = s.streams[requestId] {
-                stream.remote = nil
-                s.streams[requestId] = stream
-            }
             updateGauges(s)
             guard outcome == .failed, let stream = s.streams.removeValue(forKey: requestId) else { return nil }
             metrics.requestFinished(reason: .abort, e2e: monotonicSeconds() - stream.arrivalTime)
@@ -336,7 +318,7 @@ public final class LLMEngine: Sendable {
         }
         let connector = connector.withLock { $0 }
         for (id, stream) in streams {
-            if let remote = stream.remote { connector?.requestEnded(id, remote: remote) }
+            connector?.requestEnded(id)
             stream.continuation.finish(throwing: EngineError.aborted)
         }
     }

@@ -38,7 +38,10 @@ public final class BatonConnector: KVConnector, Service {
         let (jobs, submit) = AsyncStream<Job>.makeStream(of: Job.self)
         self.jobs = jobs
         self.submit = submit
-        pool = KVPeerPool(config: config, compatibility: compatibility, logger: logger) { work in submit.yield(.run(work)) }
+        pool = KVPeerPool(config: config, compatibility: compatibility, logger: logger) { work in
+            if case .terminated = submit.yield(.run(work)) { return false }
+            return true
+        }
     }
 
     // MARK: KVConnector (called by the engine; returns at once)
@@ -49,9 +52,9 @@ public final class BatonConnector: KVConnector, Service {
 
     public func startLoad(_ load: KVLoad) { submit.yield(.load(load)) }
 
-    public func requestEnded(_ requestId: String, remote: RemotePrefill) {
+    public func requestEnded(_ requestId: String) {
         // Still waiting (not pulled yet): the producer can free the blocks now.
-        if waiting.withLock({ $0.removeValue(forKey: requestId) }) != nil { submit.yield(.done(remote)) }
+        if let remote = waiting.withLock({ $0.removeValue(forKey: requestId) }) { submit.yield(.done(remote)) }
     }
 
     // MARK: Service
@@ -65,7 +68,6 @@ public final class BatonConnector: KVConnector, Service {
                 }
             }
         }
-        submit.finish()
     }
 
     private func heartbeats() async {
@@ -74,7 +76,7 @@ public final class BatonConnector: KVConnector, Service {
             try? await Task.sleep(for: period)
             for remote in waiting.withLock({ Array($0.values) }) { submit.yield(.heartbeat(remote)) }
         }
-        submit.finish()
+        submit.finish()  // ends the job loop; later work is refused (see KVPeerPool.open)
     }
 
     private func perform(_ job: Job) async {

@@ -16,13 +16,14 @@ actor KVPeerPool {
     private let config: KVTransferConfig
     private let compatibility: KVCompatibility
     private let logger: Logger
-    /// Runs a connection's reader for as long as it lives (inside the connector's task group).
-    private let spawn: @Sendable (@escaping @Sendable () async -> Void) -> Void
+    /// Runs a connection's reader for as long as it lives (inside the connector's task group);
+    /// false once the connector has stopped taking work.
+    private let spawn: @Sendable (@escaping @Sendable () async -> Void) -> Bool
     private var entries: [String: Entry] = [:]
 
     init(
         config: KVTransferConfig, compatibility: KVCompatibility, logger: Logger,
-        spawn: @escaping @Sendable (@escaping @Sendable () async -> Void) -> Void
+        spawn: @escaping @Sendable (@escaping @Sendable () async -> Void) -> Bool
     ) {
         self.config = config
         self.compatibility = compatibility
@@ -84,8 +85,12 @@ actor KVPeerPool {
         let compatibility = self.compatibility
         let logger = self.logger
         return try await withCheckedThrowingContinuation { ready in
-            spawn {
+            let taken = spawn {
                 await Self.run(channel.0, router: channel.1, config: config, compatibility: compatibility, logger: logger, ready: ready)
+            }
+            if !taken {
+                channel.0.channel.close(promise: nil)
+                ready.resume(throwing: KVTransferError.connectionClosed("the connector is shutting down"))
             }
         }
     }

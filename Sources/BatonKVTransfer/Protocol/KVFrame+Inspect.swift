@@ -24,19 +24,5 @@ extension KVFrame {
     }
 
     /// The frame's name in DESIGN.md's terms.
-    var kind: String {
-        switch self {
-        case .challenge: "CHALLENGE"
-        case .hello: "HELLO"
-        case .welcome: "WELCOME"
-        case .refuse: "REFUSE"
-        case .read: "READ"
-        case .data: "DATA"
-        case .end: "END"
-        case .done: "DONE"
-        case .heartbeat: "HEARTBEAT"
-        case .ok: "OK"
-        case .error: "ERROR"
-        }
-    }
+    var kind: String { type.name }
 }

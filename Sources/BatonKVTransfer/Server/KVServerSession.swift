@@ -52,7 +52,7 @@ struct KVServerSession {
             engine.releaseHeld(requestId)
             try await send(.ok(seq: seq))
         case .heartbeat(let seq, let requestId):
-            if engine.heldBlocks(requestId) != nil {
+            if engine.renewLease(requestId) != nil {
                 try await send(.ok(seq: seq))
             } else {
                 try await send(.error(seq: seq, reason: KVFrame.clip("no blocks are held for request '\(requestId)'")))
@@ -63,7 +63,7 @@ struct KVServerSession {
     }
 
     private func read(seq: UInt32, requestId: String, blockIds: [UInt32]) async throws {
-        guard let held = engine.heldBlocks(requestId) else {
+        guard let held = engine.renewLease(requestId) else {
             // Expired or released: the consumer recomputes. Not a protocol violation.
             try await send(.error(seq: seq, reason: KVFrame.clip("no blocks are held for request '\(requestId)' (released or lease expired)")))
             return
@@ -84,7 +84,7 @@ struct KVServerSession {
         }
         // The lease pinned the blocks while they were copied; if it ended meanwhile they may
         // have been reused, and the consumer must not trust what it got.
-        if engine.heldBlocks(requestId) == nil {
+        if engine.renewLease(requestId) == nil {
             try await send(.error(seq: seq, reason: KVFrame.clip("the lease of '\(requestId)' ended during the read")))
         } else {
             try await send(.end(seq: seq))

@@ -9,13 +9,20 @@ extension Generation {
     /// The engine's part in `params`' split; nil when there is none or this engine's role does
     /// not take it (the request is then served here in full, as vLLM does).
     static func kvTransferIntent(
-        _ params: KVTransferParams?, stream: Bool, config: KVTransferConfig?
+        _ params: KVTransferParams?, stream: Bool, promptTokens: Int, engine: EngineConfig
     ) throws(APIError) -> KVTransferIntent? {
-        guard let params, let config else { return nil }
+        guard let params, let config = engine.kvTransfer else { return nil }
         if params.doRemotePrefill == true {
             guard config.role.consumes else { return nil }
             do throws(APIError) {
-                return .consume(try remotePrefill(params))
+                let remote = try remotePrefill(params)
+                let needed = (promptTokens + engine.blockSize - 1) / engine.blockSize
+                guard remote.blockIds.count == needed else {
+                    throw .invalid(
+                        "kv_transfer_params.remote_block_ids names \(remote.blockIds.count) blocks, but the prompt fills \(needed) blocks of \(engine.blockSize) tokens.",
+                        param: "kv_transfer_params")
+                }
+                return .consume(remote)
             } catch {
                 // Parameters that cannot be pulled: prefill here, unless told to fail.
                 if config.loadFailurePolicy == .recompute { return nil }

@@ -117,7 +117,8 @@ struct Generation: Sendable {
             vocabularySize: loaded.serving.tokenizer.vocabularySize, endTokenIds: loaded.serving.endTokenIds, logprobs: logprobs)
         let responseId = "\(prefix)-\(requestId)"
         let engineId = "\(responseId)-\(UInt32.random(in: .min ... .max))"
-        let kvTransfer = try Self.kvTransferIntent(r.kvTransferParams, stream: r.stream ?? false, config: loaded.engine.config.kvTransfer)
+        let kvTransfer = try Self.kvTransferIntent(
+            r.kvTransferParams, stream: r.stream ?? false, promptTokens: tokens.count, engine: loaded.engine.config)
         return Prepared(
             responseId: responseId,
             request: EngineRequest(id: engineId, promptTokenIds: tokens, parameters: params, kvTransfer: kvTransfer),
