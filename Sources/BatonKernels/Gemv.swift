@@ -231,7 +231,7 @@ func hsum8(_ a: SIMD8<Float>) -> Float {
 // lane j = Σ_t w_t·x_t (exact), FMA'd with d_w·d_x block by block, Q4_1's
 // summs = fma(m, s, summs), hsum_float_8 + summs; so all three paths agree bit for bit.
 // With AVX-512 VNNI, matmul runs BatonKernelsC's vpdpbusd version of this instead (same bits;
-// this one stays the fallback and BATON_NO_VNNI=1 selects it).
+// this one stays the fallback, chosen by MatmulScratch.useVNNI; MatmulTests run both).
 
 /// out[i·n + r] (+)= W[r] · x_i for the tokens `tokens` (rows of x at stride `stride`) and the
 /// weight rows `rows` (quads; a narrower tail reuses its last row in the unused slots).

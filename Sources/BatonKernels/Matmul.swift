@@ -1,9 +1,4 @@
 import BatonKernelsC
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 
 // y = x · Wᵀ for a batch of activation rows against a (quantised) weight matrix.
 //
@@ -25,11 +20,6 @@ import Darwin
 // BlockLanes) and scales, and the tile performs exactly the GEMV's operations per (row, token):
 // both reproduce ggml's vec_dot bit for bit. f32/f16 weights: f32 panels and SIMD16 FMAs.
 
-/// Whether the CPU has AVX-512 VNNI: the batched GEMV then runs BatonKernelsC's vpdpbusd
-/// kernel (same bits as `batchedGemv`; 2–64 rows of quantised weights). BATON_NO_VNNI=1 keeps
-/// the Swift kernel (for A/B timing).
-let vnniAvailable = baton_vnni_available() != 0 && getenv("BATON_NO_VNNI") == nil
-
 /// Per-thread scratch for decoded weight panels.
 public struct MatmulScratch: ~Copyable {
     /// (threads, panelStride) f32.
@@ -37,10 +27,18 @@ public struct MatmulScratch: ~Copyable {
     let panelStride: Int
     public let maxK: Int
     public let threads: Int
+    /// Batched GEMV (2–64 rows of quantised weights) with BatonKernelsC's vpdpbusd kernel
+    /// rather than Swift's `batchedGemv` (same bits; tests run both).
+    public let useVNNI: Bool
 
-    public init(maxK: Int, threads: Int) {
+    /// Whether this CPU has AVX-512 VNNI.
+    public static let vnniAvailable = baton_vnni_available() != 0
+
+    public init(maxK: Int, threads: Int, useVNNI: Bool = MatmulScratch.vnniAvailable) {
+        precondition(!useVNNI || Self.vnniAvailable, "this CPU has no AVX-512 VNNI")
         self.maxK = maxK
         self.threads = threads
+        self.useVNNI = useVNNI
         let floatPanel = panelRows * preparedStride(cols: maxK, format: .f32)
         let quantPanel = (maxK / 32) * (quantPanelBlock + panelRows)
         panelStride = Swift.max(floatPanel, quantPanel) + 16
@@ -75,7 +73,7 @@ public func matmul(
     let quantised = w.type == .q4_0 || w.type == .q4_1 || w.type == .q8_0
     if quantised && m >= batchedMinRows && m <= batchedMaxRows {
         let xBase = x.row(0)
-        if vnniAvailable {
+        if scratch.useVNNI {
             let quants = x.quantRow(0), quantStride = x.maxCols
             let type: Int32 = w.type == .q4_1 ? 0 : w.type == .q4_0 ? 1 : 2
             pool.run { t, threads in

@@ -99,9 +99,10 @@ import Testing
         } else {
             expectedDouble = Self.floatReference(x: x, w: decoded, type: type, m: m, n: n, k: k)
         }
-        for threads in [1, 2] {
+        // Both batched-GEMV kernels where the CPU has VNNI; the Swift one everywhere.
+        for (threads, vnni) in [(1, false), (2, false)] + (MatmulScratch.vnniAvailable ? [(1, true), (2, true)] : []) {
             let pool = ThreadPool(threads: threads)
-            let scratch = MatmulScratch(maxK: k, threads: threads)
+            let scratch = MatmulScratch(maxK: k, threads: threads, useVNNI: vnni)
             let prepared = ActivationBuffer(maxRows: m, maxCols: k)
             prepared.prepare(x, rows: m, cols: k, for: type, pool: pool)
             var out = [Float](repeating: 0.5, count: m * n)
@@ -114,7 +115,7 @@ import Testing
             for i in 0..<(m * n) {
                 if quantised {
                     // Bitwise: the GEMV and the GEMM both reproduce ggml's rounding exactly.
-                    #expect(out[i].bitPattern == expected[i].bitPattern, "type \(type) m \(m) threads \(threads) index \(i): \(out[i]) vs \(expected[i])")
+                    #expect(out[i].bitPattern == expected[i].bitPattern, "type \(type) m \(m) threads \(threads) vnni \(vnni) index \(i): \(out[i]) vs \(expected[i])")
                 } else {
                     #expect(abs(Double(out[i]) - (expectedDouble[i] + 0.5)) < 1e-3, "type \(type) m \(m) threads \(threads) index \(i)")
                 }
