@@ -35,6 +35,7 @@ private func metric(_ text: String, _ name: String, label: String = "") -> Doubl
             (chat("hi", extra: #","temperature":2.5"#).replacingOccurrences(of: #""temperature":0,"#, with: ""), 400, "temperature"),
             (chat("hi", extra: #","top_p":0"#), 400, "top_p"),
             (chat("hi", maxTokens: 300), 400, "max_tokens"),
+            (chat("hi", maxTokens: Int.max), 400, "max_tokens"),  // no overflow on the way to the error
             (#"{"model":"gpt-4","messages":[{"role":"user","content":"hi"}]}"#, 404, "model"),
             (#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":"ten"}"#, 400, "max_tokens"),
             (#"{"messages":[{"role":"tool","content":"hi"}]}"#, 400, "messages"),

@@ -33,7 +33,7 @@ public enum SchedulerError: Error, Equatable, CustomStringConvertible {
         case .queueFull(let n): "the waiting queue is full (\(n) requests)"
         case .emptyPrompt: "the prompt is empty"
         case .tooLong(let p, let m, let c):
-            "this model's maximum context length is \(c) tokens; the prompt has \(p) tokens and max_tokens is \(m) (\(p + m) in total)"
+            "this model's maximum context length is \(c) tokens; the prompt has \(p) tokens and max_tokens is \(m)"
         case .exceedsPool(let b, let pool): "the request needs \(b) KV blocks but the cache has only \(pool)"
         case .remoteBlocksMismatch(let given, let needed):
             "kv_transfer_params names \(given) remote blocks but the prompt fills \(needed)"
@@ -69,10 +69,10 @@ public struct Scheduler: Sendable {
         guard requests[request.id] == nil, kvCache.requestBlocks[request.id] == nil else { throw .duplicateId(request.id) }
         guard !request.promptTokenIds.isEmpty else { throw .emptyPrompt }
         guard waiting.count < config.maxWaiting else { throw .queueFull(config.maxWaiting) }
-        let total = request.numPromptTokens + request.parameters.maxTokens
-        guard request.parameters.maxTokens >= 1, total <= config.maxModelLen else {
+        guard request.parameters.maxTokens >= 1, request.parameters.maxTokens <= config.maxModelLen - request.numPromptTokens else {
             throw .tooLong(prompt: request.numPromptTokens, maxTokens: request.parameters.maxTokens, context: config.maxModelLen)
         }
+        let total = request.numPromptTokens + request.parameters.maxTokens
         let blocks = kvCache.blocksNeeded(tokens: total)
         guard blocks <= kvCache.pool.blockCount else { throw .exceedsPool(blocks: blocks, pool: kvCache.pool.blockCount) }
         if case .consume(let remote) = request.kvTransfer {

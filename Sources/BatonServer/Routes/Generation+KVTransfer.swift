@@ -16,7 +16,7 @@ extension Generation {
             guard config.role.consumes else { return nil }
             do throws(APIError) {
                 let remote = try remotePrefill(params)
-                let needed = (promptTokens + engine.blockSize - 1) / engine.blockSize
+                let needed = engine.blocksNeeded(tokens: promptTokens)
                 guard remote.blockIds.count == needed else {
                     throw .invalid(
                         "kv_transfer_params.remote_block_ids names \(remote.blockIds.count) blocks, but the prompt fills \(needed) blocks of \(engine.blockSize) tokens.",

@@ -57,9 +57,7 @@ struct InfoRoutes: Sendable {
         for id in r.tokens where id < 0 || id >= tokenizer.vocabularySize {
             throw APIError.invalid("\(id) is not a token id (vocabulary of \(tokenizer.vocabularySize)).", param: "tokens")
         }
-        var bytes: [UInt8] = []
-        for id in r.tokens { bytes += tokenizer.bytes(of: Int32(id), special: true) }
-        return try json(DetokenizeResponse(prompt: String(decoding: bytes, as: UTF8.self)))
+        return try json(DetokenizeResponse(prompt: tokenizer.decode(r.tokens.map { Int32($0) }, special: true)))
     }
 
     func health() -> Response {

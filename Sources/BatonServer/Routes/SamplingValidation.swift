@@ -16,9 +16,11 @@ extension SamplingFields {
         }
         let room = maxModelLen - promptTokens
         let maxTokens = requestedMaxTokens ?? room
-        guard maxTokens >= 1, promptTokens + maxTokens <= maxModelLen else {
+        // Compared as room left, not as a sum: a max_tokens near Int.max must not overflow.
+        guard maxTokens >= 1, maxTokens <= room else {
+            let total = maxTokens > room ? "more than \(maxModelLen)" : "\(promptTokens + maxTokens)"
             throw .invalid(
-                "This model's maximum context length is \(maxModelLen) tokens. However, you requested \(promptTokens + maxTokens) tokens (\(promptTokens) in the prompt, \(maxTokens) in the completion). Please reduce the length of the prompt or the completion.",
+                "This model's maximum context length is \(maxModelLen) tokens. However, you requested \(total) tokens (\(promptTokens) in the prompt, \(maxTokens) in the completion). Please reduce the length of the prompt or the completion.",
                 param: requestedMaxTokens == nil ? "messages" : "max_tokens", code: "context_length_exceeded")
         }
         let temperature = temperature ?? 1
