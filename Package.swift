@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
     ],
     targets: [
         .target(
@@ -34,7 +35,10 @@ let package = Package(
             ])]
         ),
         .target(name: "BatonKernels", dependencies: ["BatonKernelsC"], swiftSettings: kernelFlags),
-        .target(name: "BatonModel", dependencies: ["BatonKernels"]),
+        .target(
+            name: "BatonModel",
+            dependencies: ["BatonKernels", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "BatonEngine",
             dependencies: [
@@ -60,20 +64,50 @@ let package = Package(
         ),
         .target(name: "BatonOpenAI"),
         .target(
+            name: "BatonHTTP",
+            dependencies: [
+                "BatonOpenAI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "BatonServer",
             dependencies: [
-                "BatonEngine", "BatonKVTransfer", "BatonOpenAI",
+                "BatonEngine", "BatonKVTransfer", "BatonOpenAI", "BatonHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .target(name: "BatonTesting", dependencies: ["BatonModel"]),
+        .target(
+            name: "BatonRouter",
+            dependencies: [
+                "BatonOpenAI", "BatonHTTP", "BatonModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "BatonTesting",
+            dependencies: [
+                "BatonModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .executableTarget(
             name: "baton",
             dependencies: [
-                "BatonModel", "BatonEngine", "BatonKVTransfer", "BatonServer",
+                "BatonModel", "BatonEngine", "BatonKVTransfer", "BatonServer", "BatonRouter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -100,6 +134,17 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["openai_interop.py", "openapi_check.py", "pd_e2e.py"]
+        ),
+        .testTarget(
+            name: "BatonRouterTests",
+            dependencies: [
+                "BatonRouter", "BatonTesting", "BatonOpenAI", "BatonModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["router_e2e.py"]
         ),
         .testTarget(
             name: "BatonModelTests",

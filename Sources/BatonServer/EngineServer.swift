@@ -6,6 +6,7 @@
 // drains; past `shutdownTimeoutSeconds` everything left is aborted. Exit status 0.
 
 import BatonEngine
+import BatonHTTP
 import BatonOpenAI
 import Hummingbird
 import Logging
@@ -20,7 +21,7 @@ public enum EngineServer {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestIdMiddleware())
         router.add(middleware: OpenAIErrorMiddleware(maxBodyBytes: config.maxBodyBytes))
-        if let key = config.apiKey { router.add(middleware: APIKeyMiddleware(key: key)) }
+        if let key = config.apiKey { router.add(middleware: APIKeyMiddleware(keys: [key])) }
         let generation = Generation(host: host, config: config)
         let info = InfoRoutes(generation: generation, registry: registry)
         router.post("/v1/chat/completions") { request, context in

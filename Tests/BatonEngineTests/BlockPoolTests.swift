@@ -1,6 +1,7 @@
 // Block pool and prefix cache: exact block ids and free-queue order, no model, no threads.
 
 import BatonEngine
+import BatonModel
 import Testing
 
 @Suite struct BlockPoolTests {

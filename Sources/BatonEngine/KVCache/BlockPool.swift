@@ -3,6 +3,8 @@
 // back of the free queue: it can still be hit until it reaches the front and is reused (LRU
 // eviction). vLLM v1's `BlockPool`. A pure value: no locks, no I/O.
 
+import BatonModel
+
 public struct BlockPool: Sendable {
     public let blockCount: Int
     public let enablePrefixCaching: Bool

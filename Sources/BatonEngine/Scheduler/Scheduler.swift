@@ -17,6 +17,7 @@
 // when the pull ends it rejoins the queue with every prompt token but the last computed (the
 // model needs the last one's logits), or, if the pull failed, with none.
 
+import BatonModel
 import DequeModule
 
 public enum SchedulerError: Error, Equatable, CustomStringConvertible {

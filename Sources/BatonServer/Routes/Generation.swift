@@ -5,6 +5,7 @@
 
 import BatonEngine
 import BatonModel
+import BatonHTTP
 import BatonOpenAI
 import Foundation
 import HTTPTypes

@@ -2,6 +2,7 @@
 // (503 until the model is loaded), `/metrics` (Prometheus text), `/version`.
 
 import BatonModel
+import BatonHTTP
 import BatonOpenAI
 import Foundation
 import Hummingbird

@@ -1,5 +1,6 @@
 // Every failure leaves as an OpenAI-shaped JSON error: APIError as it is, Hummingbird's own
 // errors (unknown route, body too large) mapped, anything else a 500 that names no internals.
+// Shared by the engine's server and the router.
 
 import BatonOpenAI
 import Foundation
@@ -7,10 +8,12 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    let maxBodyBytes: Int
+public struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    public let maxBodyBytes: Int
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public init(maxBodyBytes: Int) { self.maxBodyBytes = maxBodyBytes }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {
@@ -34,7 +37,8 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension APIError {
-    func response() -> Response {
+    /// The error as a JSON response, with Retry-After when the error carries one.
+    public func response() -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         let data = (try? JSONEncoder().encode(body)) ?? Data("{\"error\":{\"message\":\"error\"}}".utf8)

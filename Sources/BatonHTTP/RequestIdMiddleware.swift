@@ -1,0 +1,33 @@
+// `X-Request-Id`: taken from the request (or made up) and returned on the response, errors
+// included, so a request can be followed through router, prefill and decode logs.
+
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+extension HTTPField.Name {
+    public static let requestId = HTTPField.Name("X-Request-Id")!
+}
+
+public struct RequestIdMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    /// A new id: 32 lowercase hex digits.
+    public static func newId() -> String {
+        UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var request = request
+        let given = request.headers[.requestId].flatMap { $0.isEmpty || $0.count > 256 ? nil : $0 }
+        let id = given ?? Self.newId()
+        if given == nil {
+            var head = request.head
+            head.headerFields[.requestId] = id
+            request = Request(head: head, body: request.body)
+        }
+        var response = try await next(request, context)
+        response.headers[.requestId] = id
+        return response
+    }
+}

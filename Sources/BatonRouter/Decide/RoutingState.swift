@@ -1,0 +1,196 @@
+// Everything a routing decision reads and updates, as one value: the pools' health and load,
+// each endpoint's prefix index, the session table. Pure: the router holds it under a lock and
+// tests drive it directly.
+
+import BatonModel
+import BatonOpenAI
+
+/// What the router knows about one request when it decides.
+public struct RoutingRequest: Sendable {
+    /// The prompt's full-block hashes (the engine's chain).
+    public var blockHashes: [BlockHash]
+    public var promptTokens: Int
+    public var session: String?
+
+    public init(blockHashes: [BlockHash], promptTokens: Int, session: String?) {
+        self.blockHashes = blockHashes
+        self.promptTokens = promptTokens
+        self.session = session
+    }
+}
+
+/// Why a request took its path (`baton_router_decisions_total{path, reason}`).
+public enum DecisionReason: String, Sendable, CaseIterable {
+    case shortPrompt = "short_prompt"
+    case cachedPrefix = "cached_prefix"
+    case longPrompt = "long_prompt"
+    case noPrefillHealthy = "no_prefill_healthy"
+    case prefillFailed = "prefill_failed"
+    case noDecodeHealthy = "no_decode_healthy"
+    case overloaded
+}
+
+public enum Decision: Sendable, Equatable {
+    /// Forward unchanged to the decode; `fallback` when a split was wanted but no prefill could serve.
+    case local(decode: Int, reason: DecisionReason, fallback: Bool)
+    case split(prefill: Int, decode: Int)
+    case reject(APIError, reason: DecisionReason)
+
+    public var path: String {
+        switch self {
+        case .local: "local"
+        case .split: "split"
+        case .reject: "none"
+        }
+    }
+}
+
+public struct RoutingState: Sendable {
+    public let config: RouterConfig
+    public internal(set) var pool: EndpointPool
+    public internal(set) var indexes: [PrefixIndex]
+    public internal(set) var sessions: SessionTable
+    /// Turns among equally good endpoints.
+    private var rotation = 0
+
+    public init(config: RouterConfig) {
+        self.config = config
+        pool = EndpointPool(
+            prefill: config.prefill.compactMap(Endpoint.parse), decode: config.decode.compactMap(Endpoint.parse),
+            settings: config.health, maxInFlight: config.maxInFlightPerEndpoint)
+        indexes = Array(repeating: PrefixIndex(capacity: config.prefixIndexBlocks), count: pool.members.count)
+        sessions = SessionTable(capacity: config.maxSessions)
+    }
+
+    // MARK: Deciding
+
+    /// Picks the decode, then local or split (DESIGN.md, "Request lifecycle"), and counts the
+    /// request in flight on the endpoints it names. `heldBlocks`: the prompt's leading blocks
+    /// the decode probably held before this request.
+    public mutating func decide(_ r: RoutingRequest) -> (decision: Decision, heldBlocks: Int) {
+        let decode: Int
+        switch pick(.decode, r, excluding: []) {
+        case .picked(let d): decode = d
+        case .noneUp:
+            return (.reject(.unavailable("No decode endpoint is healthy.", retryAfter: config.retryAfterSeconds), reason: .noDecodeHealthy), 0)
+        case .allOverloaded:
+            return (.reject(.overloaded("Every decode endpoint is at its limit of requests in flight.", retryAfter: config.retryAfterSeconds), reason: .overloaded), 0)
+        }
+        let held = indexes[decode].matchedBlocks(r.blockHashes)
+        if r.promptTokens - held * config.blockSize < config.splitThreshold {
+            return (local(decode, r, reason: r.promptTokens < config.splitThreshold ? .shortPrompt : .cachedPrefix, fallback: false), held)
+        }
+        if case .picked(let p) = pick(.prefill, r, excluding: []) {
+            pool.requestStarted(p)
+            pool.requestStarted(decode)
+            record(r, prefill: p, decode: decode)
+            return (.split(prefill: p, decode: decode), held)
+        }
+        return (fallback(decode, r, reason: .noPrefillHealthy), held)
+    }
+
+    /// No prefill can serve: the local path on `decode` if the policy and its queue allow, else
+    /// 503. The decode must not be counted in flight for this request (a failed split ends its
+    /// count first).
+    public mutating func fallback(_ decode: Int, _ r: RoutingRequest, reason: DecisionReason) -> Decision {
+        let m = pool.members[decode]
+        guard config.prefillFailure == .local, pool.isUp(decode),
+              (m.load?.waiting ?? 0) + m.fallbacksInFlight < config.localFallbackMaxWaiting else {
+            return .reject(.unavailable(
+                reason == .prefillFailed ? "The prefill failed and the decode cannot take the prompt itself now." : "No prefill endpoint is healthy and the decode cannot take the prompt itself now.",
+                retryAfter: config.retryAfterSeconds), reason: reason)
+        }
+        return local(decode, r, reason: reason, fallback: true)
+    }
+
+    /// Another prefill for a split whose prefill failed, or nil when none is left to try.
+    public mutating func nextPrefill(_ r: RoutingRequest, excluding tried: Set<Int>) -> Int? {
+        guard case .picked(let p) = pick(.prefill, r, excluding: tried) else { return nil }
+        pool.requestStarted(p)
+        indexes[p].insert(r.blockHashes)
+        return p
+    }
+
+    /// Another decode for a request whose decode failed before its first byte.
+    public mutating func nextDecode(_ r: RoutingRequest, excluding tried: Set<Int>, fallback: Bool = false) -> Int? {
+        guard case .picked(let d) = pick(.decode, r, excluding: tried) else { return nil }
+        pool.requestStarted(d, fallback: fallback)
+        record(r, prefill: nil, decode: d)
+        return d
+    }
+
+    private mutating func local(_ decode: Int, _ r: RoutingRequest, reason: DecisionReason, fallback: Bool) -> Decision {
+        if !fallback { pool.requestStarted(decode) }
+        else { pool.requestStarted(decode, fallback: true) }
+        record(r, prefill: nil, decode: decode)
+        return .local(decode: decode, reason: reason, fallback: fallback)
+    }
+
+    private mutating func record(_ r: RoutingRequest, prefill: Int?, decode: Int) {
+        indexes[decode].insert(r.blockHashes)
+        if let prefill { indexes[prefill].insert(r.blockHashes) }
+        if let s = r.session { sessions.record(s, endpoint: decode) }
+    }
+
+    // MARK: Scoring
+
+    enum Pick: Equatable { case picked(Int), noneUp, allOverloaded }
+
+    /// The best endpoint of `role` by weighted prefix, load and session scores.
+    mutating func pick(_ role: EndpointRole, _ r: RoutingRequest, excluding: Set<Int>) -> Pick {
+        let up = pool.indices(role).filter { pool.isUp($0) && !excluding.contains($0) }
+        guard !up.isEmpty else { return .noneUp }
+        let open = up.filter { !pool.isOverloaded($0) }
+        guard !open.isEmpty else { return .allOverloaded }
+        let scores = open.map { score($0, r, among: open) }
+        let best = scores.max()!
+        let tied = open.indices.filter { scores[$0] >= best - 1e-9 }.map { open[$0] }
+        rotation &+= 1
+        return .picked(tied[Int(UInt(bitPattern: rotation) % UInt(tied.count))])
+    }
+
+    /// weights.prefix × (blocks held / blocks) + weights.load × load score + weights.session × (the
+    /// session's endpoint, while under the session load bound).
+    func score(_ i: Int, _ r: RoutingRequest, among candidates: [Int]) -> Double {
+        let w = config.weights
+        let prefix = r.blockHashes.isEmpty ? 0 : Double(indexes[i].matchedBlocks(r.blockHashes)) / Double(r.blockHashes.count)
+        let queues = candidates.map(queue)
+        let lo = queues.min()!, hi = queues.max()!
+        let q = hi == lo ? 1 : Double(hi - queue(i)) / Double(hi - lo)
+        let load = 0.75 * q + 0.25 * (1 - (pool.members[i].load?.kvUsage ?? 0))
+        var session = 0.0
+        if let s = r.session, sessions.endpoint(for: s) == i, pool.members[i].inFlight < config.sessionLoadBound { session = 1 }
+        return w.prefix * prefix + w.load * load + w.session * session
+    }
+
+    /// Requests queued or running there: the router's own count, or the engine's if larger
+    /// (other clients, or the router's count is behind).
+    func queue(_ i: Int) -> Int {
+        let m = pool.members[i]
+        return max(m.inFlight, (m.load?.waiting ?? 0) + (m.load?.running ?? 0))
+    }
+
+    // MARK: Pool events
+
+    public mutating func requestEnded(_ i: Int, outcome: EndpointPool.Outcome, fallback: Bool = false, now: ContinuousClock.Instant) -> [EndpointPool.Action] {
+        let actions = pool.requestEnded(i, outcome: outcome, fallback: fallback, now: now)
+        forgetEjected(actions)
+        return actions
+    }
+
+    public mutating func healthChecked(_ i: Int, ok: Bool, reason: String = "", now: ContinuousClock.Instant) -> [EndpointPool.Action] {
+        let actions = pool.healthChecked(i, ok: ok, reason: reason, now: now)
+        forgetEjected(actions)
+        return actions
+    }
+
+    public mutating func scraped(_ i: Int, load: EndpointLoad?) { pool.scraped(i, load: load) }
+    public mutating func tick(now: ContinuousClock.Instant) -> [EndpointPool.Action] { pool.tick(now: now) }
+    public mutating func drain(_ i: Int) { pool.drain(i) }
+    public mutating func undrain(_ i: Int) { pool.undrain(i) }
+
+    /// An ejected engine may have restarted with an empty cache: its index is dropped.
+    private mutating func forgetEjected(_ actions: [EndpointPool.Action]) {
+        for case .ejected(let i, _) in actions { indexes[i].removeAll() }
+    }
+}

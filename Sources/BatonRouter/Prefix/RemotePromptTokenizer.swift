@@ -1,0 +1,65 @@
+// Token ids from an engine's `/tokenize` (vLLM's and Baton's: `{"messages"}` or `{"prompt"}` →
+// `{"tokens"}`), for models whose tokenizer the router cannot load. One round trip per request;
+// the decode endpoints are asked in turn, the next one when one fails.
+
+import AsyncHTTPClient
+import BatonOpenAI
+import Foundation
+import NIOCore
+import Synchronization
+
+public struct RemotePromptTokenizer: PromptTokenizer {
+    let endpoints: [Endpoint]
+    let timeout: Duration
+    private let turn = Turn()
+
+    final class Turn: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    public init(decode endpoints: [Endpoint], timeout: Duration) {
+        self.endpoints = endpoints
+        self.timeout = timeout
+    }
+
+    struct Body: Encodable {
+        var messages: [ChatMessageIn]?
+        var prompt: String?
+        var addGenerationPrompt: Bool?
+        enum CodingKeys: String, CodingKey { case messages, prompt, addGenerationPrompt = "add_generation_prompt" }
+    }
+
+    struct Answer: Decodable { var tokens: [Int32] }
+
+    public func tokens(_ data: Data, kind: RequestKind) async throws -> [Int32] {
+        let fields = try PromptFields(data, kind: kind)
+        let body: Body
+        switch (kind, fields.prompt) {
+        case (.chat, _): body = Body(messages: fields.messages, addGenerationPrompt: fields.addGenerationPrompt ?? true)
+        case (.completion, .text(let s)): body = Body(prompt: s)
+        case (.completion, .texts(let list)): body = Body(prompt: list.first ?? "")
+        case (.completion, .tokens(let ids)): return ids.map { Int32(truncatingIfNeeded: $0) }
+        case (.completion, .tokenLists(let lists)): return (lists.first ?? []).map { Int32(truncatingIfNeeded: $0) }
+        case (.completion, nil): return []
+        }
+        let bytes = try JSONEncoder().encode(body)
+        let start = turn.value.wrappingAdd(1, ordering: .relaxed).oldValue
+        var lastError: any Error = APIError.unavailable("No endpoint to tokenize with.")
+        for k in 0..<endpoints.count {
+            let endpoint = endpoints[(start &+ k & Int.max) % endpoints.count]
+            do {
+                var request = HTTPClientRequest(url: endpoint.url + "/tokenize")
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: bytes))
+                let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+                let answer = try await response.body.collect(upTo: 16 << 20)
+                guard response.status.code == 200 else { throw APIError.server("/tokenize answered \(response.status.code)") }
+                return try JSONDecoder().decode(Answer.self, from: Data(buffer: answer)).tokens
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+}

@@ -1,0 +1,127 @@
+// The decode call (or the local path's only call), relayed to the client as it arrives. A
+// decode that fails before its first byte is retried on another decode with the same body (the
+// prefill's lease still holds its blocks); after that, a failure ends the stream with an SSE
+// error event and [DONE], never a hang.
+
+import AsyncHTTPClient
+import BatonOpenAI
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension ProxyHandler {
+    /// The upstream body's iterator, handed from the handler to the response writer.
+    final class BodyIterator: @unchecked Sendable {
+        var iterator: HTTPClientResponse.Body.AsyncIterator
+        init(_ iterator: HTTPClientResponse.Body.AsyncIterator) { self.iterator = iterator }
+    }
+
+    func relay(_ call: Call, bytes: Data, decode first: Int, path: String, fallback: Bool) async throws -> Response {
+        var tried: Set<Int> = [first]
+        var d = first
+        while true {
+            let endpoint = core.endpoint(d)
+            do {
+                if let response = try await attempt(call, bytes: bytes, decode: d, endpoint: endpoint, path: path, fallback: fallback) {
+                    return response
+                }
+            } catch {
+                if Task.isCancelled {
+                    core.ended(d, .neutral, fallback: fallback)
+                    throw CancellationError()
+                }
+                core.ended(d, .failure("decode call failed: \(error)"), fallback: fallback)
+            }
+            guard tried.count < config.decodeTries,
+                  let next = core.state.withLock({ $0.nextDecode(call.routing, excluding: tried, fallback: fallback) }) else {
+                let error = APIError.unavailable("No decode endpoint could take the request.", retryAfter: config.retryAfterSeconds)
+                core.metrics.request(path: path, code: error.status)
+                throw error
+            }
+            core.metrics.retry(role: .decode)
+            core.started([next])
+            tried.insert(next)
+            d = next
+        }
+    }
+
+    /// One decode try: the response for the client, or nil after a failure that was the
+    /// endpoint's (already counted against it).
+    private func attempt(
+        _ call: Call, bytes: Data, decode d: Int, endpoint: Endpoint, path: String, fallback: Bool
+    ) async throws -> Response? {
+        let response = try await call.clock.waiting {
+            try await core.upstream.post(
+                endpoint, path: call.kind.path, body: bytes, requestId: call.requestId,
+                authorization: call.authorization, timeout: config.timeouts.request)
+        }
+        let status = Int(response.status.code)
+        let contentType = response.headers.first(name: "content-type") ?? "application/json"
+        if status >= 500 {
+            core.ended(d, .failure("HTTP \(status) from the decode"), fallback: fallback)
+            return nil
+        }
+        guard (200..<300).contains(status), call.body.stream else {
+            let whole = try await call.clock.waiting { try await response.body.collect(upTo: 64 << 20) }
+            core.ended(d, (200..<300).contains(status) ? .success : .neutral, fallback: fallback)
+            firstByte(call, path: path, status: status)
+            return Response(status: .init(code: status), headers: [.contentType: contentType, .connection: "close"], body: .init(byteBuffer: whole))
+        }
+        let body = BodyIterator(response.body.makeAsyncIterator())
+        guard let head = try await call.clock.waiting({ try await body.iterator.next() }) else {
+            core.ended(d, .failure("the decode's stream ended before its first byte"), fallback: fallback)
+            return nil
+        }
+        firstByte(call, path: path, status: status)
+        let router = core
+        return Response(
+            status: .ok, headers: [.contentType: contentType, .cacheControl: "no-cache", .connection: "close"],
+            body: ResponseBody { writer in
+                var outcome = EndpointPool.Outcome.success
+                defer { router.ended(d, outcome, fallback: fallback) }
+                do {
+                    try await writer.write(head)
+                } catch {
+                    outcome = .neutral
+                    throw error
+                }
+                while true {
+                    let chunk: ByteBuffer?
+                    do {
+                        chunk = try await body.iterator.next()
+                    } catch {
+                        outcome = .failure("the decode's stream broke: \(error)")
+                        router.logger.warning("decode stream broke", metadata: ["request_id": "\(call.requestId)", "error": "\(error)"])
+                        try? await writer.write(Self.streamError(error))
+                        try await writer.finish(nil)
+                        return
+                    }
+                    guard let chunk else { break }
+                    do {
+                        try await writer.write(chunk)
+                    } catch {
+                        outcome = .neutral  // the client went away; dropping the iterator cancels the decode
+                        throw error
+                    }
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    private func firstByte(_ call: Call, path: String, status: Int) {
+        core.metrics.request(path: path, code: status)
+        guard (200..<300).contains(status) else { return }
+        let ttft = ContinuousClock.now - call.clock.start
+        core.metrics.firstByte(path: path, ttft: ttft, overhead: ttft - call.clock.upstream)
+    }
+
+    /// An SSE error event and the end of the stream.
+    static func streamError(_ error: any Error) -> ByteBuffer {
+        let body = APIError(
+            status: 502, message: "The decode engine failed while streaming the answer (\(error)).", type: "server_error",
+            code: "upstream_stream_broken").body
+        let json = (try? JSONEncoder().encode(body)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"error\":{\"message\":\"upstream failed\"}}"
+        return ByteBuffer(string: "data: \(json)\n\ndata: [DONE]\n\n")
+    }
+}

@@ -1,0 +1,120 @@
+// `/v1/chat/completions` and `/v1/completions`: tokenize, decide, and drive the local path or
+// the two-step split (DESIGN.md, "Request lifecycle" and its failure rules):
+//
+//   split: prefill P (max_tokens 1, do_remote_decode) ─ 2xx ─▶ decode D (P's kv_transfer_params)
+//            │ unreachable / 5xx / timeout: another P (bounded), then local on D if its queue
+//            │   allows (prefill_failure: local), else 503
+//            └ 4xx: the client's fault, passed through
+//   decode:  fails before its first byte: another D, same body; dies mid-stream: an SSE error
+//            event and [DONE]; the client goes away: the upstream call is cancelled.
+//
+// Everything before the first byte runs watched for the client closing its connection, which
+// cancels the upstream calls (the engines then abort the request and free its blocks).
+
+import AsyncHTTPClient
+import BatonHTTP
+import BatonOpenAI
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+struct ProxyHandler: Sendable {
+    let core: RouterCore
+
+    var config: RouterConfig { core.config }
+
+    /// Time spent waiting on engines before the first byte, so the router's own share is known.
+    final class Clock: @unchecked Sendable {
+        let start = ContinuousClock.now
+        var upstream: Duration = .zero
+
+        func waiting<T>(_ body: () async throws -> T) async rethrows -> T {
+            let t0 = ContinuousClock.now
+            defer { upstream += ContinuousClock.now - t0 }
+            return try await body()
+        }
+    }
+
+    func respond(_ request: Request, context: some RequestContext, kind: RequestKind) async throws -> Response {
+        let clock = Clock()
+        var request = request
+        let bytes = try await request.collectBody(upTo: config.maxBodyBytes)
+        let data = Data(buffer: bytes)
+        let body = try ProxyBody(data)
+        let requestId = request.headers[.requestId] ?? RequestIdMiddleware<BasicRequestContext>.newId()
+        let session = HTTPField.Name(config.sessionHeader).flatMap { request.headers[$0] } ?? body.user
+        let call = Call(
+            kind: kind, body: body, requestId: requestId, authorization: request.headers[.authorization], clock: clock,
+            routing: try await routingRequest(data, body: body, kind: kind, session: session))
+        return try await request.body.consumeWithCancellationOnInboundClose { _ in
+            try await route(call)
+        }
+    }
+
+    /// The request as the decider sees it. A tokenizer that cannot answer (an engine's
+    /// `/tokenize` down) leaves routing by load alone, with the length estimated from bytes.
+    func routingRequest(_ data: Data, body: ProxyBody, kind: RequestKind, session: String?) async throws -> RoutingRequest {
+        let tokens: [Int32]
+        do {
+            tokens = try await core.tokenizer.tokens(data, kind: kind)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            core.logger.warning("tokenizing failed; routing by load", metadata: ["error": "\(error)"])
+            return RoutingRequest(blockHashes: [], promptTokens: data.count / 4, session: session)
+        }
+        return RoutingRequest(tokens: tokens, blockSize: config.blockSize, salt: body.cacheSalt, session: session)
+    }
+
+    struct Call: Sendable {
+        var kind: RequestKind
+        var body: ProxyBody
+        var requestId: String
+        var authorization: String?
+        var clock: Clock
+        var routing: RoutingRequest
+    }
+
+    func route(_ call: Call) async throws -> Response {
+        let (decision, held) = core.state.withLock { $0.decide(call.routing) }
+        core.metrics.prefix(hit: held, of: call.routing.blockHashes.count)
+        switch decision {
+        case .reject(let error, let reason):
+            core.metrics.decision(path: "none", reason: reason)
+            core.metrics.request(path: "none", code: error.status)
+            throw error
+        case .local(let d, let reason, let fallback):
+            core.metrics.decision(path: "local", reason: reason)
+            if fallback { core.metrics.fallback(reason: reason) }
+            core.started([d])
+            return try await relay(call, bytes: call.body.localBytes, decode: d, path: "local", fallback: fallback)
+        case .split(let p, let d):
+            core.started([p, d])
+            // The decision is counted once the prefill has said whether the split stands.
+            switch try await prefill(call, first: p) {
+            case .params(let params):
+                core.metrics.decision(path: "split", reason: .longPrompt)
+                return try await relay(call, bytes: call.body.decodeBytes(kvTransferParams: params), decode: d, path: "split", fallback: false)
+            case .clientError(let response):
+                core.metrics.decision(path: "split", reason: .longPrompt)
+                core.ended(d, .neutral)
+                core.metrics.request(path: "split", code: Int(response.status.code))
+                return response
+            case .failed:
+                core.ended(d, .neutral)
+                let next = core.state.withLock { $0.fallback(d, call.routing, reason: .prefillFailed) }
+                guard case .local(let d, let reason, _) = next else {
+                    let error = if case .reject(let e, _) = next { e } else { APIError.server("no fallback") }
+                    core.metrics.decision(path: "none", reason: .prefillFailed)
+                    core.metrics.request(path: "split", code: error.status)
+                    throw error
+                }
+                core.metrics.decision(path: "local", reason: reason)
+                core.metrics.fallback(reason: reason)
+                core.started([d])
+                return try await relay(call, bytes: call.body.localBytes, decode: d, path: "local", fallback: true)
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+// HTTP to the engines over one AsyncHTTPClient pool: the two proxy calls, health checks and
+// metrics scrapes. No redirects, no decompression: bytes are relayed as the engine sent them.
+
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+public struct Upstream: Sendable {
+    public let client: HTTPClient
+
+    /// A client whose pool keeps up to `connectionsPerEndpoint` connections to each engine.
+    public static func makeClient(timeouts: RouterTimeouts, connectionsPerEndpoint: Int) -> HTTPClient {
+        var config = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .nanoseconds(timeouts.connect.nanoseconds), read: nil),
+            decompression: .disabled)
+        config.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, connectionsPerEndpoint))
+        config.httpVersion = .http1Only
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+    }
+
+    public init(client: HTTPClient) { self.client = client }
+
+    /// POSTs JSON; the response's body has not been read yet.
+    func post(
+        _ endpoint: Endpoint, path: String, body: Data, requestId: String, authorization: String?, timeout: Duration
+    ) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: endpoint.url + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "X-Request-Id", value: requestId)
+        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+    }
+
+    /// GETs a small body (`/health`, `/metrics`, `/v1/models`).
+    func get(_ endpoint: Endpoint, path: String, timeout: Duration, limit: Int = 1 << 20) async throws -> (status: Int, body: ByteBuffer) {
+        let request = HTTPClientRequest(url: endpoint.url + path)
+        let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+        let body = try await response.body.collect(upTo: limit)
+        return (Int(response.status.code), body)
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (s, atto) = components
+        return s * 1_000_000_000 + atto / 1_000_000_000
+    }
+}

@@ -1,0 +1,83 @@
+// The router's metrics (swift-metrics, exported by Prometheus on `/metrics`):
+//
+//   baton_router_requests_total{path="split|local|none",code}
+//   baton_router_decisions_total{path,reason}     why each request took its path
+//   baton_router_retries_total{role}              another prefill/decode tried
+//   baton_router_fallbacks_total{reason}          split wanted, local taken
+//   baton_router_prefix_hit_ratio                 prompt blocks the chosen decode probably held
+//   baton_router_ttft_seconds{path}               request in → first byte to the client
+//   baton_router_overhead_seconds                 of that, the time not spent waiting on engines
+//   baton_router_endpoint_in_flight{endpoint,role}
+//   baton_router_endpoint_healthy{endpoint,role}  1 healthy, 0 otherwise
+
+import Metrics
+import Synchronization
+
+public final class RouterMetrics: Sendable {
+    let factory: any MetricsFactory
+    let ttft: [String: Recorder]
+    let overhead: Recorder
+    let prefixHitRatio: Gauge
+    private let prefixBlocks = Mutex<(hit: Int, total: Int)>((0, 0))
+
+    /// Buckets for the histograms: the overhead is sub-millisecond, TTFT up to a minute.
+    public static let histogramBuckets: [String: [Double]] = [
+        "baton_router_overhead_seconds": [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+        "baton_router_ttft_seconds": [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80],
+    ]
+
+    public init(factory: any MetricsFactory) {
+        self.factory = factory
+        ttft = Dictionary(uniqueKeysWithValues: ["split", "local"].map {
+            ($0, Recorder(label: "baton_router_ttft_seconds", dimensions: [("path", $0)], factory: factory))
+        })
+        overhead = Recorder(label: "baton_router_overhead_seconds", factory: factory)
+        prefixHitRatio = Gauge(label: "baton_router_prefix_hit_ratio", factory: factory)
+    }
+
+    public convenience init() { self.init(factory: NOOPMetricsHandler.instance) }
+
+    func request(path: String, code: Int) {
+        Counter(label: "baton_router_requests_total", dimensions: [("path", path), ("code", String(code))], factory: factory).increment()
+    }
+
+    func decision(path: String, reason: DecisionReason) {
+        Counter(label: "baton_router_decisions_total", dimensions: [("path", path), ("reason", reason.rawValue)], factory: factory).increment()
+    }
+
+    func retry(role: EndpointRole) {
+        Counter(label: "baton_router_retries_total", dimensions: [("role", role.rawValue)], factory: factory).increment()
+    }
+
+    func fallback(reason: DecisionReason) {
+        Counter(label: "baton_router_fallbacks_total", dimensions: [("reason", reason.rawValue)], factory: factory).increment()
+    }
+
+    func prefix(hit: Int, of total: Int) {
+        guard total > 0 else { return }
+        let ratio = prefixBlocks.withLock {
+            $0.hit += hit
+            $0.total += total
+            return Double($0.hit) / Double($0.total)
+        }
+        prefixHitRatio.record(ratio)
+    }
+
+    func firstByte(path: String, ttft: Duration, overhead: Duration) {
+        self.ttft[path]?.record(ttft.seconds)
+        self.overhead.record(overhead.seconds)
+    }
+
+    func endpoint(_ m: EndpointPool.Member) {
+        let dims = [("endpoint", m.endpoint.url), ("role", m.role.rawValue)]
+        Gauge(label: "baton_router_endpoint_in_flight", dimensions: dims, factory: factory).record(m.inFlight)
+        Gauge(label: "baton_router_endpoint_healthy", dimensions: dims, factory: factory).record(m.health == .healthy ? 1 : 0)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) * 1e-18
+    }
+}

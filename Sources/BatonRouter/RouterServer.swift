@@ -1,0 +1,124 @@
+// The router's HTTP app: the OpenAI routes through the proxy, `/v1/models` from the decode
+// pool, `/health`, `/metrics`, and a read-only `/admin/pools`.
+//
+//   ServiceGroup: [HealthService, Hummingbird Application]
+//
+// SIGTERM: the server stops accepting and lets streams in flight finish (up to the shutdown
+// timeout), then exits 0.
+
+import AsyncHTTPClient
+import BatonHTTP
+import BatonOpenAI
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+
+public enum RouterServer {
+    public static func router(core: RouterCore, registry: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestIdMiddleware())
+        router.add(middleware: OpenAIErrorMiddleware(maxBodyBytes: core.config.maxBodyBytes))
+        if !core.config.apiKeys.isEmpty { router.add(middleware: APIKeyMiddleware(keys: core.config.apiKeys)) }
+        let proxy = ProxyHandler(core: core)
+        router.post("/v1/chat/completions") { request, context in
+            try await proxy.respond(request, context: context, kind: .chat)
+        }
+        router.post("/v1/completions") { request, context in
+            try await proxy.respond(request, context: context, kind: .completion)
+        }
+        router.get("/v1/models") { _, _ in try await models(core) }
+        router.get("/health") { _, _ -> Response in
+            let up = core.state.withLock { s in s.pool.indices(.decode).contains { s.pool.isUp($0) } }
+            return up ? Response(status: .ok) : APIError.unavailable("No decode endpoint is healthy.").response()
+        }
+        router.get("/metrics") { _, _ -> Response in
+            var buffer = [UInt8]()
+            registry.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        router.get("/admin/pools") { _, _ in try pools(core) }
+        return router
+    }
+
+    /// The first healthy decode's `/v1/models`, as it answered.
+    static func models(_ core: RouterCore) async throws -> Response {
+        let up = core.state.withLock { s in s.pool.indices(.decode).filter { s.pool.isUp($0) }.map { s.pool.members[$0].endpoint } }
+        for endpoint in up {
+            if let (status, body) = try? await core.upstream.get(endpoint, path: "/v1/models", timeout: core.config.timeouts.healthCheck),
+               status == 200 {
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+            }
+        }
+        throw APIError.unavailable("No decode endpoint answered /v1/models.", retryAfter: core.config.retryAfterSeconds)
+    }
+
+    struct PoolEntry: Encodable {
+        var url: String
+        var role: String
+        var state: String
+        var inFlight: Int
+        var load: Load?
+        var prefixIndexBlocks: Int
+        var lastError: String?
+
+        struct Load: Encodable {
+            var waiting: Int
+            var running: Int
+            var kvCacheUsage: Double
+            enum CodingKeys: String, CodingKey { case waiting, running, kvCacheUsage = "kv_cache_usage" }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case url, role, state, load
+            case inFlight = "in_flight", prefixIndexBlocks = "prefix_index_blocks", lastError = "last_error"
+        }
+    }
+
+    static func pools(_ core: RouterCore) throws -> Response {
+        var out: [String: [PoolEntry]] = ["prefill": [], "decode": []]
+        for (m, blocks) in core.members() {
+            out[m.role.rawValue, default: []].append(PoolEntry(
+                url: m.endpoint.url, role: m.role.rawValue, state: m.health.name, inFlight: m.inFlight,
+                load: m.load.map { .init(waiting: $0.waiting, running: $0.running, kvCacheUsage: $0.kvUsage) },
+                prefixIndexBlocks: blocks, lastError: m.lastError))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(out))))
+    }
+
+    /// Metrics factory with the router's histogram buckets, into `registry`.
+    public static func metricsFactory(registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets = RouterMetrics.histogramBuckets
+        return factory
+    }
+
+    /// Serves until SIGTERM/SIGINT.
+    public static func run(config: RouterConfig, tokenizer: any PromptTokenizer, logger: Logger, shutdownTimeout: Duration = .seconds(30)) async throws {
+        let registry = PrometheusCollectorRegistry()
+        let metrics = RouterMetrics(factory: metricsFactory(registry: registry))
+        let client = Upstream.makeClient(timeouts: config.timeouts, connectionsPerEndpoint: config.maxInFlightPerEndpoint)
+        let core = RouterCore(config: config, upstream: Upstream(client: client), tokenizer: tokenizer, metrics: metrics, logger: logger)
+        let app = Application(
+            router: router(core: core, registry: registry),
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "baton-router"),
+            logger: logger)
+        var groupConfig = ServiceGroupConfiguration(
+            services: [.init(service: HealthService(core: core)), .init(service: app)],
+            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        groupConfig.maximumGracefulShutdownDuration = shutdownTimeout
+        groupConfig.maximumCancellationDuration = .seconds(5)
+        do {
+            try await ServiceGroup(configuration: groupConfig).run()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+}

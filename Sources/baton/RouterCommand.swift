@@ -1,0 +1,94 @@
+// `baton router`: one OpenAI endpoint in front of a prefill pool and a decode pool (Baton or
+// vLLM engines alike), deciding split or local per request.
+
+import ArgumentParser
+import BatonRouter
+import Foundation
+import Logging
+
+struct RouterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "router", abstract: "Serve one OpenAI endpoint in front of prefill and decode engines.")
+
+    @Option(parsing: .upToNextOption, help: "Prefill engines (http://host:port); repeat or list.") var prefill: [String] = []
+    @Option(parsing: .upToNextOption, help: "Decode engines (http://host:port); repeat or list.") var decode: [String] = []
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8000
+    @Option(help: "Require 'Authorization: Bearer KEY'; repeat for several (default: $BATON_API_KEY).") var apiKey: [String] = []
+    @Option(help: "Prompt tokenizer: smollm2, a GGUF path, or remote (the engines' /tokenize).") var tokenizer = "remote"
+    @Option(help: "The engines' KV block size in tokens.") var blockSize = 16
+    @Option(help: "Uncached prompt tokens from which a request is split (default \(RouterConfig.defaultSplitThreshold), measured in docs/router.md).")
+    var splitThreshold = RouterConfig.defaultSplitThreshold
+    @Option(help: "Header naming a session (the body's 'user' otherwise).") var sessionHeader = "x-session-id"
+    @Option(help: "When every prefill try fails: local (the decode prefills, while its queue allows) or fail (503).")
+    var prefillFailure = "local"
+    @Option(help: "Local fallback only while the decode's waiting queue is under this.") var localFallbackMaxWaiting = 4
+    @Option(help: "Prefill endpoints tried per request.") var prefillTries = 2
+    @Option(help: "Decode endpoints tried per request before its first byte.") var decodeTries = 2
+    @Option(help: "Requests in flight per endpoint before it counts as overloaded (all overloaded: 429).") var maxInFlight = 256
+    @Option(help: "Score weight: prompt blocks an endpoint probably holds.") var prefixWeight = 2.0
+    @Option(help: "Score weight: low load (queue, KV usage).") var loadWeight = 1.0
+    @Option(help: "Score weight: the session's endpoint.") var sessionWeight = 4.0
+    @Option(help: "Seconds: connect to an engine.") var connectTimeout = 2.0
+    @Option(help: "Seconds: the whole prefill call.") var prefillTimeout = 60.0
+    @Option(help: "Seconds: the whole decode call.") var requestTimeout = 600.0
+    @Option(help: "Seconds between health checks of each endpoint.") var healthInterval = 1.0
+    @Option(help: "Seconds between load scrapes of each endpoint's /metrics.") var scrapeInterval = 1.0
+    @Option(help: "Largest request body in bytes.") var maxBodyBytes = 4 << 20
+    @Option(help: "Seconds streams in flight get after SIGTERM.") var shutdownTimeout = 30.0
+
+    func config() throws -> RouterConfig {
+        var c = RouterConfig(prefill: prefill.flatMap(Self.list), decode: decode.flatMap(Self.list))
+        c.host = host
+        c.port = port
+        c.apiKeys = apiKey.isEmpty ? (ProcessInfo.processInfo.environment["BATON_API_KEY"].map { [$0] } ?? []) : apiKey
+        c.blockSize = blockSize
+        c.splitThreshold = splitThreshold
+        c.sessionHeader = sessionHeader
+        guard let policy = PrefillFailurePolicy(rawValue: prefillFailure) else {
+            throw ValidationError("--prefill-failure must be local or fail (got '\(prefillFailure)')")
+        }
+        c.prefillFailure = policy
+        c.localFallbackMaxWaiting = localFallbackMaxWaiting
+        c.prefillTries = prefillTries
+        c.decodeTries = decodeTries
+        c.maxInFlightPerEndpoint = maxInFlight
+        c.weights = ScoreWeights(prefix: prefixWeight, load: loadWeight, session: sessionWeight)
+        c.timeouts.connect = try Self.seconds(connectTimeout, "--connect-timeout")
+        c.timeouts.prefill = try Self.seconds(prefillTimeout, "--prefill-timeout")
+        c.timeouts.request = try Self.seconds(requestTimeout, "--request-timeout")
+        c.health.checkInterval = try Self.seconds(healthInterval, "--health-interval")
+        c.health.scrapeInterval = try Self.seconds(scrapeInterval, "--scrape-interval")
+        c.maxBodyBytes = maxBodyBytes
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be in 1...65535") }
+        let problems = c.problems()
+        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
+        return c
+    }
+
+    func validate() throws { _ = try config() }
+
+    static func list(_ text: String) -> [String] { text.split(separator: ",").map { String($0) } }
+
+    static func seconds(_ value: Double, _ name: String) throws -> Duration {
+        guard value > 0, value < 1e6 else { throw ValidationError("\(name) must be a positive number of seconds") }
+        return .milliseconds(Int64(value * 1000))
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "baton.router")
+        logger.logLevel = .info
+        var config = try config()
+        let promptTokenizer: any PromptTokenizer
+        if tokenizer == "remote" {
+            config.tokenizer = .remote
+            promptTokenizer = RemotePromptTokenizer(decode: config.decode.compactMap(Endpoint.parse), timeout: config.timeouts.healthCheck)
+        } else {
+            let path = try ModelStore.fromEnvironment().resolve(tokenizer)
+            config.tokenizer = .gguf(path: path)
+            promptTokenizer = try LocalPromptTokenizer(ggufPath: path)
+        }
+        logger.info("router on \(host):\(port): prefill \(config.prefill), decode \(config.decode), split from \(config.splitThreshold) uncached tokens, tokenizer \(tokenizer)")
+        try await RouterServer.run(config: config, tokenizer: promptTokenizer, logger: logger, shutdownTimeout: try Self.seconds(max(shutdownTimeout, 0.001), "--shutdown-timeout"))
+    }
+}
