@@ -103,7 +103,7 @@ public enum RouterServer {
         let registry = PrometheusCollectorRegistry()
         let metrics = RouterMetrics(factory: metricsFactory(registry: registry))
         let client = Upstream.makeClient(timeouts: config.timeouts, connectionsPerEndpoint: config.maxInFlightPerEndpoint)
-        let core = RouterCore(config: config, upstream: Upstream(client: client), tokenizer: tokenizer, metrics: metrics, logger: logger)
+        let core = RouterCore(config: config, upstream: Upstream(client: client, apiKey: config.upstreamAPIKey), tokenizer: tokenizer, metrics: metrics, logger: logger)
         let app = Application(
             router: router(core: core, registry: registry),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "baton-router"),

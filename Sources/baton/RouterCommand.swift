@@ -15,6 +15,8 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8000
     @Option(help: "Require 'Authorization: Bearer KEY'; repeat for several (default: $BATON_API_KEY).") var apiKey: [String] = []
+    @Option(help: "Key the engines want (default: $BATON_UPSTREAM_API_KEY; else the client's Authorization is forwarded).")
+    var upstreamApiKey: String?
     @Option(help: "Prompt tokenizer: smollm2, a GGUF path, or remote (the engines' /tokenize).") var tokenizer = "remote"
     @Option(help: "The engines' KV block size in tokens.") var blockSize = 16
     @Option(help: "Uncached prompt tokens from which a request is split (default \(RouterConfig.defaultSplitThreshold), measured in docs/router.md).")
@@ -42,6 +44,7 @@ struct RouterCommand: AsyncParsableCommand {
         c.host = host
         c.port = port
         c.apiKeys = apiKey.isEmpty ? (ProcessInfo.processInfo.environment["BATON_API_KEY"].map { [$0] } ?? []) : apiKey
+        c.upstreamAPIKey = upstreamApiKey ?? ProcessInfo.processInfo.environment["BATON_UPSTREAM_API_KEY"]
         c.blockSize = blockSize
         c.splitThreshold = splitThreshold
         c.sessionHeader = sessionHeader
@@ -82,7 +85,8 @@ struct RouterCommand: AsyncParsableCommand {
         let promptTokenizer: any PromptTokenizer
         if tokenizer == "remote" {
             config.tokenizer = .remote
-            promptTokenizer = RemotePromptTokenizer(decode: config.decode.compactMap(Endpoint.parse), timeout: config.timeouts.healthCheck)
+            promptTokenizer = RemotePromptTokenizer(
+                decode: config.decode.compactMap(Endpoint.parse), timeout: config.timeouts.healthCheck, apiKey: config.upstreamAPIKey)
         } else {
             let path = try ModelStore.fromEnvironment().resolve(tokenizer)
             config.tokenizer = .gguf(path: path)

@@ -71,6 +71,9 @@ public struct RouterConfig: Sendable {
     public var decode: [String]
     /// `Authorization: Bearer` keys; empty = no auth.
     public var apiKeys: [String] = []
+    /// The key the engines want, sent on every call to them (the client's Authorization header
+    /// is forwarded when this is nil).
+    public var upstreamAPIKey: String?
     public var tokenizer: TokenizerSource = .remote
     /// The engines' KV block size (tokens), for the router's block hashes.
     public var blockSize: Int = 16

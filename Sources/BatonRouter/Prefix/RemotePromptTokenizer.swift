@@ -11,15 +11,17 @@ import Synchronization
 public struct RemotePromptTokenizer: PromptTokenizer {
     let endpoints: [Endpoint]
     let timeout: Duration
+    let authorization: String?
     private let turn = Turn()
 
     final class Turn: Sendable {
         let value = Atomic<Int>(0)
     }
 
-    public init(decode endpoints: [Endpoint], timeout: Duration) {
+    public init(decode endpoints: [Endpoint], timeout: Duration, apiKey: String? = nil) {
         self.endpoints = endpoints
         self.timeout = timeout
+        authorization = apiKey.map { "Bearer \($0)" }
     }
 
     struct Body: Encodable {
@@ -51,6 +53,7 @@ public struct RemotePromptTokenizer: PromptTokenizer {
                 var request = HTTPClientRequest(url: endpoint.url + "/tokenize")
                 request.method = .POST
                 request.headers.add(name: "Content-Type", value: "application/json")
+                if let authorization { request.headers.add(name: "Authorization", value: authorization) }
                 request.body = .bytes(ByteBuffer(bytes: bytes))
                 let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
                 let answer = try await response.body.collect(upTo: 16 << 20)

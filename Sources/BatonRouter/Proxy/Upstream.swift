@@ -8,6 +8,8 @@ import NIOHTTP1
 
 public struct Upstream: Sendable {
     public let client: HTTPClient
+    /// `Bearer KEY` for the engines, when they want a key of their own.
+    let authorization: String?
 
     /// A client whose pool keeps up to `connectionsPerEndpoint` connections to each engine.
     public static func makeClient(timeouts: RouterTimeouts, connectionsPerEndpoint: Int) -> HTTPClient {
@@ -21,7 +23,10 @@ public struct Upstream: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 
-    public init(client: HTTPClient) { self.client = client }
+    public init(client: HTTPClient, apiKey: String? = nil) {
+        self.client = client
+        authorization = apiKey.map { "Bearer \($0)" }
+    }
 
     /// POSTs JSON; the response's body has not been read yet.
     func post(
@@ -31,14 +36,15 @@ public struct Upstream: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "X-Request-Id", value: requestId)
-        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+        if let auth = self.authorization ?? authorization { request.headers.add(name: "Authorization", value: auth) }
         request.body = .bytes(ByteBuffer(bytes: body))
         return try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
     }
 
     /// GETs a small body (`/health`, `/metrics`, `/v1/models`).
     func get(_ endpoint: Endpoint, path: String, timeout: Duration, limit: Int = 1 << 20) async throws -> (status: Int, body: ByteBuffer) {
-        let request = HTTPClientRequest(url: endpoint.url + path)
+        var request = HTTPClientRequest(url: endpoint.url + path)
+        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
         let body = try await response.body.collect(upTo: limit)
         return (Int(response.status.code), body)
