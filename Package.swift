@@ -144,7 +144,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["router_e2e.py"]
+            exclude: ["router_e2e.py", "router_failures.py", "Fixtures"]
         ),
         .testTarget(
             name: "BatonModelTests",

@@ -28,9 +28,11 @@ public struct PrefixIndex: Sendable {
     }
 
     /// Records that the blocks were sent there; forgets the least recently sent past capacity.
+    /// Within one prompt the later blocks count as older, so eviction cuts chains from their
+    /// tails (a chain's tail is no use without its head).
     public mutating func insert(_ hashes: [BlockHash]) {
-        clock += 1
-        for h in hashes { lastUsed[h] = clock }
+        clock += UInt64(hashes.count)
+        for (i, h) in hashes.enumerated() { lastUsed[h] = clock - UInt64(i) }
         if lastUsed.count > capacity + capacity / 4 { evict() }
     }
 

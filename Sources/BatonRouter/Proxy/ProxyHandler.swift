@@ -47,9 +47,19 @@ struct ProxyHandler: Sendable {
         let call = Call(
             kind: kind, body: body, requestId: requestId, authorization: request.headers[.authorization], clock: clock,
             routing: try await routingRequest(data, body: body, kind: kind, session: session))
-        return try await request.body.consumeWithCancellationOnInboundClose { _ in
-            try await route(call)
+        // Watching the inbound side consumes it, and Hummingbird closes the connection after
+        // this response: every answer says so, or a keep-alive client would send its next
+        // request into a closed socket.
+        var response: Response
+        do {
+            response = try await request.body.consumeWithCancellationOnInboundClose { _ in
+                try await route(call)
+            }
+        } catch let error as APIError {
+            response = error.response()
         }
+        response.headers[.connection] = "close"
+        return response
     }
 
     /// The request as the decider sees it. A tokenizer that cannot answer (an engine's

@@ -1,0 +1,162 @@
+// The two-step proxy and its failure rules against fake engines on loopback: bodies, request
+// ids, streaming without buffering, retries, fallbacks, pass-through errors, a cut stream.
+
+import AsyncHTTPClient
+import BatonOpenAI
+import BatonRouter
+import BatonTesting
+import Foundation
+import NIOCore
+import Testing
+
+@Suite struct ProxyTests {
+    static let long = String(repeating: "a", count: 300)
+
+    @Test func splitDrivesPrefillThenDecodeWithOneRequestId() async throws {
+        let p = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("x", kv: prefillParams)) }
+        let d = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("decoded")) }
+        let router = try await LiveRouter.start(prefill: [p.url], decode: [d.url])
+        defer { Task { await router.stop(); p.stop(); d.stop() } }
+        let answer = try await router.post(
+            "/v1/completions", #"{"prompt":"\#(Self.long)","max_tokens":20,"kv_transfer_params":{"remote_block_ids":[1]}}"#,
+            headers: [("X-Request-Id", "req-42")])
+        #expect(answer.status == 200 && answer.body.contains("decoded"))
+        #expect(answer.headers["x-request-id"] == "req-42")
+        let pre = try #require(p.received.first), dec = try #require(d.received.first)
+        #expect(pre.headers["x-request-id"] == "req-42" && dec.headers["x-request-id"] == "req-42")
+        #expect(pre.json?["max_tokens"] as? Int == 1)
+        #expect((pre.json?["kv_transfer_params"] as? [String: Any])?["do_remote_decode"] as? Bool == true)
+        let kv = try #require(dec.json?["kv_transfer_params"] as? [String: Any])
+        #expect(kv["transfer_mode"] as? String == "pull" && (kv["remote_block_ids"] as? [[Int]]) == [[4, 5]])
+        #expect(dec.json?["max_tokens"] as? Int == 20)
+        // Short: local, the client's body unchanged but for the stripped parameters.
+        let short = try await router.post("/v1/completions", #"{"prompt":"hi","kv_transfer_params":{"remote_block_ids":[1]}}"#)
+        #expect(short.status == 200 && short.headers["x-request-id"]?.count == 32)
+        #expect(p.received.count == 1 && d.received.count == 2)
+        #expect(d.received[1].json?["kv_transfer_params"] == nil)
+        let m = router.metrics()
+        #expect(m.contains(#"baton_router_decisions_total{path="split",reason="long_prompt"} 1"#))
+        #expect(m.contains(#"baton_router_decisions_total{path="local",reason="short_prompt"} 1"#))
+        #expect(m.contains(#"baton_router_requests_total{path="split",code="200"} 1"#))
+    }
+
+    @Test func theFirstEventReachesTheClientBeforeTheDecodeFinishes() async throws {
+        let (release, open) = AsyncStream<Void>.makeStream()
+        let d = try await FakeUpstream.start { _ in
+            .stream(chunks: ["data: {\"n\":1}\n\n", "data: {\"n\":2}\n\n", "data: [DONE]\n\n"], release: release)
+        }
+        let router = try await LiveRouter.start(prefill: [], decode: [d.url])
+        defer { Task { await router.stop(); d.stop() } }
+        var request = HTTPClientRequest(url: router.url + "/v1/completions")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: #"{"prompt":"hi","stream":true}"#))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        var it = response.body.makeAsyncIterator()
+        let first = try #require(try await it.next())
+        #expect(String(buffer: first) == "data: {\"n\":1}\n\n", "the first event came while the decode still held the rest")
+        open.yield()
+        open.yield()
+        var rest = ""
+        while let chunk = try await it.next() { rest += String(buffer: chunk) }
+        #expect(rest == "data: {\"n\":2}\n\ndata: [DONE]\n\n")
+    }
+
+    @Test func aDecodeThatFailsBeforeItsFirstByteIsRetriedElsewhere() async throws {
+        let bad = try await FakeUpstream.start { _ in .json(status: 500, body: Data("{}".utf8)) }
+        let good = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("ok")) }
+        let router = try await LiveRouter.start(prefill: [], decode: [bad.url, good.url])
+        defer { Task { await router.stop(); bad.stop(); good.stop() } }
+        for _ in 0..<4 {
+            let a = try await router.post("/v1/completions", #"{"prompt":"hi"}"#)
+            #expect(a.status == 200 && a.body.contains("ok"))
+        }
+        #expect(bad.received.count == 1, "ejected after its one failure")
+        #expect(router.metrics().contains(#"baton_router_retries_total{role="decode"} 1"#))
+        #expect(router.core.members().first { $0.member.endpoint.url == bad.url }?.member.health != .healthy)
+    }
+
+    @Test func aFailedPrefillFallsBackToTheLocalPath() async throws {
+        let p = try await FakeUpstream.start { _ in .json(status: 503, body: Data("{}".utf8)) }
+        let noParams = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("x")) }
+        let d = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("local")) }
+        let router = try await LiveRouter.start(prefill: [p.url, noParams.url], decode: [d.url])
+        defer { Task { await router.stop(); p.stop(); noParams.stop(); d.stop() } }
+        let a = try await router.post("/v1/completions", #"{"prompt":"\#(Self.long)"}"#)
+        #expect(a.status == 200 && a.body.contains("local"))
+        #expect(p.received.count == 1 && noParams.received.count == 1, "both prefills tried once")
+        #expect(d.received.first?.json?["kv_transfer_params"] == nil, "the decode prefilled it itself")
+        let m = router.metrics()
+        #expect(m.contains(#"baton_router_fallbacks_total{reason="prefill_failed"} 1"#))
+        #expect(m.contains(#"baton_router_decisions_total{path="local",reason="prefill_failed"} 1"#))
+        #expect(m.contains(#"baton_router_retries_total{role="prefill"} 1"#))
+    }
+
+    @Test func prefillFailurePolicyFailAnswers503WithRetryAfter() async throws {
+        let p = try await FakeUpstream.start { _ in .json(status: 500, body: Data("{}".utf8)) }
+        let d = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("local")) }
+        let router = try await LiveRouter.start(prefill: [p.url], decode: [d.url]) { $0.prefillFailure = .fail }
+        defer { Task { await router.stop(); p.stop(); d.stop() } }
+        let a = try await router.post("/v1/completions", #"{"prompt":"\#(Self.long)"}"#)
+        #expect(a.status == 503 && a.headers["retry-after"] == "1")
+        let error = try JSONDecoder().decode(APIError.Body.self, from: Data(a.body.utf8))
+        #expect(error.error.type == "service_unavailable")
+        #expect(d.received.isEmpty)
+    }
+
+    @Test func aPrefill4xxIsTheClientsAnswer() async throws {
+        let body = #"{"error":{"message":"temperature must be ≥ 0","type":"invalid_request_error","param":"temperature","code":null}}"#
+        let p = try await FakeUpstream.start { _ in .json(status: 400, body: Data(body.utf8)) }
+        let d = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("no")) }
+        let router = try await LiveRouter.start(prefill: [p.url], decode: [d.url])
+        defer { Task { await router.stop(); p.stop(); d.stop() } }
+        let a = try await router.post("/v1/completions", #"{"prompt":"\#(Self.long)","temperature":-1}"#)
+        #expect(a.status == 400 && a.body == body)
+        #expect(d.received.isEmpty && p.received.count == 1)
+        #expect(router.core.members().allSatisfy { $0.member.health == .healthy && $0.member.inFlight == 0 })
+    }
+
+    @Test func aStreamCutMidwayEndsWithAnErrorEventAndDone() async throws {
+        let d = try await FakeUpstream.start { _ in .streamThenCut(first: "data: {\"n\":1}\n\n") }
+        let router = try await LiveRouter.start(prefill: [], decode: [d.url])
+        defer { Task { await router.stop(); d.stop() } }
+        let a = try await router.post("/v1/completions", #"{"prompt":"hi","stream":true}"#)
+        #expect(a.status == 200)
+        #expect(a.body.hasPrefix("data: {\"n\":1}\n\ndata: {\"error\":"))
+        #expect(a.body.hasSuffix("data: [DONE]\n\n"))
+    }
+
+    @Test func noDecodeIs503() async throws {
+        let router = try await LiveRouter.start(prefill: [], decode: ["http://127.0.0.1:1"]) { $0.decodeTries = 1 }
+        defer { Task { await router.stop() } }
+        let a = try await router.post("/v1/completions", #"{"prompt":"hi"}"#)
+        #expect(a.status == 503 && a.headers["retry-after"] != nil)
+        let b = try await router.post("/v1/completions", #"{"prompt":"hi"}"#)
+        #expect(b.status == 503 && b.body.contains("No decode endpoint is healthy"))
+        #expect(try await router.get("/health").status == 503)
+    }
+
+    @Test func keysBodyLimitAndAdmin() async throws {
+        let d = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("ok")) }
+        let router = try await LiveRouter.start(prefill: [], decode: [d.url]) {
+            $0.apiKeys = ["k1", "second-key"]
+            $0.maxBodyBytes = 4096
+        }
+        defer { Task { await router.stop(); d.stop() } }
+        #expect(try await router.post("/v1/completions", #"{"prompt":"hi"}"#).status == 401)
+        #expect(try await router.post("/v1/completions", #"{"prompt":"hi"}"#, headers: [("Authorization", "Bearer k2")]).status == 401)
+        #expect(try await router.post("/v1/completions", #"{"prompt":"hi"}"#, headers: [("Authorization", "Bearer second-key")]).status == 200)
+        let big = try await router.post(
+            "/v1/completions", #"{"prompt":"\#(String(repeating: "x", count: 5000))"}"#, headers: [("Authorization", "Bearer k1")])
+        #expect(big.status == 413 && big.body.contains("request_too_large"))
+        let bad = try await router.post("/v1/chat/completions", #"{"messages":[1,"#, headers: [("Authorization", "Bearer k1")])
+        #expect(bad.status == 400 && bad.body.contains("invalid_request_error"))
+        #expect(try await router.get("/health").status == 200)
+        let pools = try await router.get("/admin/pools")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(pools.body.utf8)) as? [String: [[String: Any]]])
+        #expect(json["decode"]?.first?["url"] as? String == d.url && json["decode"]?.first?["state"] as? String == "healthy")
+        #expect(json["decode"]?.first?["prefix_index_blocks"] as? Int == 0 && json["prefill"]?.isEmpty == true)
+        #expect(try await router.get("/v1/models").status == 401)
+        let models = try await router.get("/v1/models", headers: [("Authorization", "Bearer k1")])
+        #expect(models.status == 200 && models.body.contains("smollm2"))
+    }
+}
