@@ -1,0 +1,90 @@
+// Runs a check script (python3 against `.build/debug/baton`) to its end and hands back what it
+// printed. stdout and stderr are read at the same time, each on its own thread, so a script
+// that writes a lot to one of them never blocks on a full pipe while the other is being read.
+
+import Foundation
+
+enum ScriptRunner {
+    /// The package's root directory (this file is in Tests/BatonRouterTests).
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// `.build/debug/baton`, built by scripts/test.sh before the tests run.
+    static func baton() throws -> URL {
+        let binary = packageRoot.appendingPathComponent(".build/debug/baton")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw ScriptError(description: "\(binary.path) is missing; run scripts/test.sh (it builds baton first)")
+        }
+        return binary
+    }
+
+    /// A script next to this file.
+    static func script(_ name: String) -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(name)
+    }
+
+    struct Output: Sendable {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+
+        /// The last non-empty line of stdout.
+        var lastLine: String {
+            stdout.split(separator: "\n", omittingEmptySubsequences: true).last.map(String.init) ?? ""
+        }
+
+        /// Both streams, for a failure message.
+        var transcript: String { "exit \(status)\n--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)" }
+    }
+
+    /// Runs `python3 script args…` and waits for it, off the cooperative pool.
+    static func python(_ script: URL, _ args: [String]) async throws -> Output {
+        try await run("/usr/bin/env", ["python3", script.path] + args)
+    }
+
+    static func run(_ path: String, _ args: [String]) async throws -> Output {
+        try await withCheckedThrowingContinuation { c in
+            Thread { c.resume(with: Result { try runBlocking(path, args) }) }.start()
+        }
+    }
+
+    private static func runBlocking(_ path: String, _ args: [String]) throws -> Output {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        p.currentDirectoryURL = packageRoot
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let errData = Drain()
+        let errHandle = err.fileHandleForReading
+        let reader = Thread { errData.set(errHandle.readDataToEndOfFile()) }
+        reader.start()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        errData.wait()
+        p.waitUntilExit()
+        return Output(
+            status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData.data, as: UTF8.self))
+    }
+
+    /// One stream's bytes, handed from its reader thread.
+    private final class Drain: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private(set) var data = Data()
+
+        func set(_ data: Data) {
+            self.data = data
+            done.signal()
+        }
+
+        func wait() { done.wait() }
+    }
+}
+
+struct ScriptError: Error, CustomStringConvertible {
+    let description: String
+}
