@@ -14,8 +14,10 @@ fi
 if [ $# -gt 0 ]; then
     swift test "$@"
 else
-    # The prefill/decode end-to-end check runs seven engine processes; alone, so it does not
-    # starve the other live-engine tests of the machine's cores.
-    swift test --skip PDHandoffTests
-    swift test --filter PDHandoffTests
+    # The prefill/decode and router end-to-end checks run several engine processes each; one
+    # at a time, after the rest, so they do not starve the other live-engine tests of cores.
+    swift test --skip PDHandoffTests --skip RouterE2ETests --skip RouterFailureTests
+    for suite in PDHandoffTests RouterE2ETests RouterFailureTests; do
+        swift test --skip-build --filter "$suite"
+    done
 fi
