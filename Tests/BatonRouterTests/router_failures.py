@@ -446,7 +446,7 @@ def check_decode_before_first_byte(h):
 
     # Each shape once, then on until both fakes were tried and a split request met one (the
     # fakes tie with d1 for the pick; turns break ties), at most 8.
-    cases = []
+    cases, seconds = [], []
     while len(cases) < 8 and (len(cases) < len(shapes) or not (closer.posts and busy.posts and split_hit_a_fake())):
         i = len(cases)
         path, size, streamed = shapes[i % len(shapes)]
@@ -454,7 +454,9 @@ def check_decode_before_first_byte(h):
         body = body_for(path, prompt, 10, stream_=streamed)
         cases.append(body)
         time.sleep(1.2 if i else 0)  # the fakes are taken back by a health check between requests
-        same(call(r.url, path, body, timeout=120), h.reference(path, body), f"5 request {i} ({size}, {path})")
+        got = call(r.url, path, body, timeout=120)
+        seconds.append(got.seconds)
+        same(got, h.reference(path, body), f"5 request {i} ({size}, {path})")
     retries = r.value("baton_router_retries_total", role="decode")
     fakes = closer.posts + busy.posts
     with_params = [p for p in fakes if (p["body"].get("kv_transfer_params") or {}).get("do_remote_prefill") is True]
@@ -464,7 +466,8 @@ def check_decode_before_first_byte(h):
     took = settled("5", [p1, d1], r)
     grew = p1.metric(EXPIRED) - expired
     check(grew == 0, f"5: {grew:.0f} of p1's holds ended by lease expiry: the retried decode did not pull the prefill's blocks")
-    say(f"5. decodes failing before their first byte: {len(cases)} requests answered right by d1; the closing fake got "
+    say(f"5. decodes failing before their first byte: {len(cases)} requests answered right by d1 "
+        f"({', '.join(f'{x:.1f}' for x in seconds)} s); the closing fake got "
         f"{len(closer.posts)}, the 503 fake {len(busy.posts)} ({len(with_params)} with p1's kv_transfer_params, then pulled by d1 "
         f"with no lease expiry); retries{{decode}} {retries:.0f}; settled in {took:.1f} s")
 
@@ -501,7 +504,6 @@ def check_decode_dies_mid_stream(h):
 def check_client_disconnect(h):
     p1, d1 = h.up("p1"), h.up("d1")
     r = h.router("disconnect", [p1.url], [d1.url])
-    findings = []
 
     def aborted(engine):
         return total(series(get(engine.url, "/metrics")[1]), "vllm:request_success_total", finished_reason="abort")
@@ -529,7 +531,8 @@ def check_client_disconnect(h):
         check(got.closed_by_client, f"7{tag}: the stream ended before the client could leave: {got.describe()}")
         took, grew = stopped(f"{tag} (stream, {how})", [d1, p1], before)
         check(grew["d1"] >= 1, f"7{tag}: d1 did not abort the request (request_success_total{{abort}} +{grew['d1']:.0f})")
-        findings.append(f"stream ({how}): d1 idle {took:.2f} s after the client left ({len(got.events)} events), aborted +{grew['d1']:.0f}")
+        say(f"7{tag}. client gone mid-stream ({'split' if tag == 'a' else 'local'}, {'RST' if how == 'reset' else 'FIN'}) after "
+            f"{len(got.events)} events: d1 idle {took:.2f} s later, aborted +{grew['d1']:.0f}, nobody ejected, nothing in flight")
 
     # b. not streaming, while the decode generates; going away with RST.
     before = {e.name: aborted(e) for e in (p1, d1)}
@@ -541,7 +544,8 @@ def check_client_disconnect(h):
     chaos_router.hang_up(conn.sock, "reset")
     took, grew = stopped("b (not streamed, reset)", [d1, p1], before)
     check(grew["d1"] >= 1, f"7b: d1 did not abort the request (request_success_total{{abort}} +{grew['d1']:.0f})")
-    findings.append(f"not streamed, decoding (reset): d1 idle {took:.2f} s after the client left, aborted +{grew['d1']:.0f}")
+    say(f"7b. client gone (RST) while d1 decodes an answer not streamed: d1 idle {took:.2f} s later, aborted +{grew['d1']:.0f}, "
+        f"nobody ejected, nothing in flight")
 
     # c. not streaming, during the prefill: ~150 prompt tokens keep p1 busy ~2.5 s in one step
     # (its running gauge moves only between steps, so the clock says when it is prefilling).
@@ -555,14 +559,13 @@ def check_client_disconnect(h):
     left = time.monotonic()
     cancelled = poll(lambda: aborted(p1) > before["p1"], 5, interval=0.05)
     check(cancelled is not None, f"7c: p1 did not abort the prefill within 5 s of the client leaving during it ({r.counters()})")
-    took, grew = stopped("c (during the prefill)", [p1, d1], before)
     time.sleep(0.5)
     d1_now = total(series(get(d1.url, "/metrics")[1]), "vllm:request_success_total")
     check(d1_now == d1_requests and d1.metric(RUNNING) == 0, "7c: the request reached d1 after its client had left during the prefill")
-    findings.append(f"during the prefill: p1 aborted it {cancelled:.2f} s after the client left, d1 never called")
-    held = settled("7", [p1, d1], r)
-    say(f"7. client gone: " + "; ".join(findings) + f"; no blocks held {time.monotonic() - left:.1f} s after the last (lease {LEASE} s)")
-    del held
+    stopped("c (during the prefill)", [p1, d1], before)
+    say(f"7c. client gone (FIN) during the prefill: p1 aborted it {cancelled:.2f} s later, d1 never called, nobody ejected, nothing in flight")
+    settled("7", [p1, d1], r)
+    say(f"7. no blocks held {time.monotonic() - left:.1f} s after the last client left (lease {LEASE} s)")
 
 
 def check_busy_and_no_decode(h):
