@@ -160,3 +160,27 @@ import Testing
         #expect(models.status == 200 && models.body.contains("smollm2"))
     }
 }
+
+extension ProxyTests {
+    @Test func aClientLeavingDuringThePrefillLeavesNothingInFlight() async throws {
+        let p = try await FakeUpstream.start { _ in
+            try? await Task.sleep(for: .seconds(3))
+            return .json(status: 200, body: completionJSON("x", kv: prefillParams))
+        }
+        let d = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("decoded")) }
+        let router = try await LiveRouter.start(prefill: [p.url], decode: [d.url])
+        defer { Task { await router.stop(); p.stop(); d.stop() } }
+        var request = HTTPClientRequest(url: router.url + "/v1/completions")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: #"{"prompt":"\#(Self.long)"}"#))
+        await #expect(throws: (any Error).self) { _ = try await HTTPClient.shared.execute(request, timeout: .milliseconds(300)) }
+        var settled = false
+        for _ in 0..<50 where !settled {
+            try await Task.sleep(for: .milliseconds(50))
+            settled = router.core.members().allSatisfy { $0.member.inFlight == 0 }
+        }
+        #expect(settled, "\(router.core.members().map { ($0.member.endpoint.url, $0.member.inFlight) })")
+        #expect(d.received.isEmpty, "the decode is never called for a client that left")
+        #expect(router.core.members().allSatisfy { $0.member.health == .healthy })
+    }
+}

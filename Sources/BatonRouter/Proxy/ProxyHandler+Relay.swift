@@ -91,7 +91,8 @@ extension ProxyHandler {
                     do {
                         chunk = try await body.iterator.next()
                     } catch {
-                        outcome = .failure("the decode's stream broke: \(error)")
+                        // Cancelled: the router is shutting down, not the decode failing.
+                        outcome = Task.isCancelled ? .neutral : .failure("the decode's stream broke: \(error)")
                         router.logger.warning("decode stream broke", metadata: ["request_id": "\(call.requestId)", "error": "\(error)"])
                         try? await writer.write(Self.streamError(error))
                         try await writer.finish(nil)

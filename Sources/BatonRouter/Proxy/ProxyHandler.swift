@@ -102,7 +102,14 @@ struct ProxyHandler: Sendable {
         case .split(let p, let d):
             core.started([p, d])
             // The decision is counted once the prefill has said whether the split stands.
-            switch try await prefill(call, first: p) {
+            let result: PrefillResult
+            do {
+                result = try await prefill(call, first: p)
+            } catch {
+                core.ended(d, .neutral)  // the client left during the prefill
+                throw error
+            }
+            switch result {
             case .params(let params):
                 core.metrics.decision(path: "split", reason: .longPrompt)
                 return try await relay(call, bytes: call.body.decodeBytes(kvTransferParams: params), decode: d, path: "split", fallback: false)

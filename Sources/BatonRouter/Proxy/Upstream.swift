@@ -20,6 +20,9 @@ public struct Upstream: Sendable {
         config.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, connectionsPerEndpoint))
         config.httpVersion = .http1Only
+        // A refused connection is an answer: fail at once and let the router try elsewhere,
+        // rather than retrying until the connect timeout.
+        config.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 

@@ -1,6 +1,7 @@
-// Active health checks and load scrapes, as a Service: every check interval each endpoint's
-// `/health` (ejected ones only once their backoff is over: the half-open probe), every scrape
-// interval each healthy endpoint's `/metrics` for its queue and KV usage.
+// Active health checks and load scrapes, as a Service: each endpoint has its own loop (a slow
+// or hanging engine delays nobody else's checks): every check interval its `/health` (an
+// ejected one only once its backoff is over: the half-open probe), every scrape interval, while
+// healthy, its `/metrics` for its queue and KV usage.
 
 import Logging
 import ServiceLifecycle
@@ -11,30 +12,30 @@ public struct HealthService: Service {
     public init(core: RouterCore) { self.core = core }
 
     public func run() async throws {
+        let count = core.state.withLock { $0.pool.members.count }
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<count {
+                group.addTask { await watch(i) }
+            }
+        }
+    }
+
+    func watch(_ i: Int) async {
         let settings = core.config.health
         var lastScrape = ContinuousClock.now - settings.scrapeInterval
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let now = ContinuousClock.now
-            core.carryOut(core.state.withLock { $0.tick(now: now) })
-            let scrape = now - lastScrape >= settings.scrapeInterval
-            if scrape { lastScrape = now }
-            await checkAll(scrape: scrape)
-            try? await Task.sleep(for: settings.checkInterval, tolerance: .milliseconds(50))
-        }
-    }
-
-    /// One round: probes every endpoint that is healthy or due, and scrapes the healthy ones.
-    public func checkAll(scrape: Bool) async {
-        let members = core.state.withLock { $0.pool.members }
-        await withTaskGroup(of: Void.self) { group in
-            for (i, m) in members.enumerated() {
-                switch m.health {
-                case .healthy, .probing:
-                    group.addTask { await check(i, m.endpoint, scrape: scrape && m.health == .healthy) }
-                case .ejected, .draining:
-                    break
-                }
+            let (actions, member) = core.state.withLock { s in (s.tick(now: now), s.pool.members[i]) }
+            core.carryOut(actions)
+            switch member.health {
+            case .healthy, .probing:
+                let scrape = member.health == .healthy && now - lastScrape >= settings.scrapeInterval
+                if scrape { lastScrape = now }
+                await check(i, member.endpoint, scrape: scrape)
+            case .ejected, .draining:
+                break
             }
+            try? await Task.sleep(for: settings.checkInterval, tolerance: .milliseconds(50))
         }
     }
 
