@@ -21,7 +21,7 @@ public enum RouterServer {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestIdMiddleware())
         router.add(middleware: OpenAIErrorMiddleware(maxBodyBytes: core.config.maxBodyBytes))
-        if !core.config.apiKeys.isEmpty { router.add(middleware: APIKeyMiddleware(keys: core.config.apiKeys)) }
+        if !core.config.apiKeys.isEmpty { router.add(middleware: APIKeyMiddleware(keys: core.config.apiKeys, alsoGuarded: ["/admin/"])) }
         let proxy = ProxyHandler(core: core)
         router.post("/v1/chat/completions") { request, context in
             try await proxy.respond(request, context: context, kind: .chat)
