@@ -17,8 +17,8 @@ import Prometheus
 import ServiceLifecycle
 
 public enum RouterServer {
-    public static func router(core: RouterCore, registry: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public static func router(core: RouterCore, registry: PrometheusCollectorRegistry) -> Router<RouterRequestContext> {
+        let router = Router(context: RouterRequestContext.self)
         router.add(middleware: RequestIdMiddleware())
         router.add(middleware: OpenAIErrorMiddleware(maxBodyBytes: core.config.maxBodyBytes))
         if !core.config.apiKeys.isEmpty { router.add(middleware: APIKeyMiddleware(keys: core.config.apiKeys, alsoGuarded: ["/admin/"])) }

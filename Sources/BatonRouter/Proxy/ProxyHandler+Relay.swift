@@ -66,7 +66,7 @@ extension ProxyHandler {
             let whole = try await call.clock.waiting { try await response.body.collect(upTo: 64 << 20) }
             core.ended(d, (200..<300).contains(status) ? .success : .neutral, fallback: fallback)
             firstByte(call, path: path, status: status)
-            return Response(status: .init(code: status), headers: [.contentType: contentType, .connection: "close"], body: .init(byteBuffer: whole))
+            return Response(status: .init(code: status), headers: [.contentType: contentType], body: .init(byteBuffer: whole))
         }
         let body = BodyIterator(response.body.makeAsyncIterator())
         guard let head = try await call.clock.waiting({ try await body.iterator.next() }) else {
@@ -76,7 +76,7 @@ extension ProxyHandler {
         firstByte(call, path: path, status: status)
         let router = core
         return Response(
-            status: .ok, headers: [.contentType: contentType, .cacheControl: "no-cache", .connection: "close"],
+            status: .ok, headers: [.contentType: contentType, .cacheControl: "no-cache"],
             body: ResponseBody { writer in
                 var outcome = EndpointPool.Outcome.success
                 defer { router.ended(d, outcome, fallback: fallback) }

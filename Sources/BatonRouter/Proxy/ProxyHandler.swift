@@ -9,7 +9,8 @@
 //            event and [DONE]; the client goes away: the upstream call is cancelled.
 //
 // Everything before the first byte runs watched for the client closing its connection, which
-// cancels the upstream calls (the engines then abort the request and free its blocks).
+// cancels the upstream calls (the engines then abort the request and free its blocks); after
+// it, a write that fails drops the upstream stream, which cancels the decode.
 
 import AsyncHTTPClient
 import BatonHTTP
@@ -36,7 +37,7 @@ struct ProxyHandler: Sendable {
         }
     }
 
-    func respond(_ request: Request, context: some RequestContext, kind: RequestKind) async throws -> Response {
+    func respond(_ request: Request, context: RouterRequestContext, kind: RequestKind) async throws -> Response {
         let clock = Clock()
         var request = request
         let bytes = try await request.collectBody(upTo: config.maxBodyBytes)
@@ -47,19 +48,11 @@ struct ProxyHandler: Sendable {
         let call = Call(
             kind: kind, body: body, requestId: requestId, authorization: request.headers[.authorization], clock: clock,
             routing: try await routingRequest(data, body: body, kind: kind, session: session))
-        // Watching the inbound side consumes it, and Hummingbird closes the connection after
-        // this response: every answer says so, or a keep-alive client would send its next
-        // request into a closed socket.
-        var response: Response
         do {
-            response = try await request.body.consumeWithCancellationOnInboundClose { _ in
-                try await route(call)
-            }
+            return try await context.untilClientLeaves { try await route(call) }
         } catch let error as APIError {
-            response = error.response()
+            return error.response()
         }
-        response.headers[.connection] = "close"
-        return response
     }
 
     /// The request as the decider sees it. A tokenizer that cannot answer (an engine's
