@@ -128,23 +128,44 @@ public final class Tokenizer: Sendable {
 
     enum Fragment { case text(Substring), special(Int32) }
 
-    /// Splits text around special tokens, longest special first.
+    /// Splits text around special tokens, longest special first (leftmost matches, none
+    /// overlapping). Searches the UTF-8 bytes: a match of a whole UTF-8 sequence always starts
+    /// and ends on a character boundary, and a byte scan is what keeps tokenizing a prompt
+    /// (the router does it per request) cheap next to generic String searching.
     func partition(_ text: String, parseSpecial: Bool) -> [Fragment] {
-        var fragments: [Fragment] = [.text(text[...])]
+        enum Piece { case text(Range<Int>), special(Int32) }
+        let bytes = Array(text.utf8)
+        var pieces: [Piece] = [.text(0..<bytes.count)]
         for special in specials where parseSpecial || !special.control {
-            var next: [Fragment] = []
-            for fragment in fragments {
-                guard case .text(var rest) = fragment else { next.append(fragment); continue }
-                while let r = rest.firstRange(of: special.text) {
-                    if r.lowerBound > rest.startIndex { next.append(.text(rest[rest.startIndex..<r.lowerBound])) }
-                    next.append(.special(special.id))
-                    rest = rest[r.upperBound...]
+            let pattern = Array(special.text.utf8)
+            guard let first = pattern.first else { continue }
+            var next: [Piece] = []
+            for piece in pieces {
+                guard case .text(let range) = piece else { next.append(piece); continue }
+                var start = range.lowerBound, i = range.lowerBound
+                while i + pattern.count <= range.upperBound {
+                    if bytes[i] == first && bytes[i..<(i + pattern.count)].elementsEqual(pattern) {
+                        if i > start { next.append(.text(start..<i)) }
+                        next.append(.special(special.id))
+                        i += pattern.count
+                        start = i
+                    } else {
+                        i += 1
+                    }
                 }
-                if !rest.isEmpty { next.append(.text(rest)) }
+                if start < range.upperBound { next.append(.text(start..<range.upperBound)) }
             }
-            fragments = next
+            pieces = next
         }
-        return fragments
+        let utf8 = text.utf8
+        return pieces.map {
+            switch $0 {
+            case .special(let id): return .special(id)
+            case .text(let r):
+                let lo = utf8.index(utf8.startIndex, offsetBy: r.lowerBound), hi = utf8.index(utf8.startIndex, offsetBy: r.upperBound)
+                return .text(Substring(utf8[lo..<hi]))
+            }
+        }
     }
 
     private func encodeOrdinary(_ text: Substring, into out: inout [Int32]) {
