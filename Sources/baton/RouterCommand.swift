@@ -25,8 +25,8 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "When every prefill try fails: local (the decode prefills, while its queue allows) or fail (503).")
     var prefillFailure = "local"
     @Option(help: "Local fallback only while the decode's waiting queue is under this.") var localFallbackMaxWaiting = 4
-    @Option(help: "Prefill endpoints tried per request.") var prefillTries = 2
-    @Option(help: "Decode endpoints tried per request before its first byte.") var decodeTries = 2
+    @Option(help: "Prefill calls per request before the fallback (untried endpoints first).") var prefillTries = 3
+    @Option(help: "Decode calls per request before its first byte (untried endpoints first).") var decodeTries = 3
     @Option(help: "Requests in flight per endpoint before it counts as overloaded (all overloaded: 429).") var maxInFlight = 256
     @Option(help: "Score weight: prompt blocks an endpoint probably holds.") var prefixWeight = 2.0
     @Option(help: "Score weight: low load (queue, KV usage).") var loadWeight = 1.0

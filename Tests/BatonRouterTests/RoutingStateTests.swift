@@ -119,6 +119,10 @@ import Testing
         guard case .split(let p, let d) = s.decide(r).decision else { return }
         let p2 = s.nextPrefill(r, excluding: [p])
         #expect(p2 != nil && p2 != p && s.pool.members[p2!].role == .prefill)
+        // Every prefill tried: one that is up may be tried again; none up, none.
+        #expect(s.nextPrefill(r, excluding: [0, 1]) != nil)
+        _ = s.requestEnded(0, outcome: .failure("reset"), now: .now)
+        _ = s.requestEnded(1, outcome: .failure("reset"), now: .now)
         #expect(s.nextPrefill(r, excluding: [0, 1]) == nil)
         let d2 = s.nextDecode(r, excluding: [d])
         #expect(d2 != nil && d2 != d && s.pool.members[d2!].role == .decode)

@@ -89,10 +89,11 @@ public struct RouterConfig: Sendable {
     /// The local fallback is taken only while the decode's waiting queue (scraped) plus the
     /// router's own local fallbacks in flight there is under this.
     public var localFallbackMaxWaiting: Int = 4
-    /// Prefill endpoints tried per request before the fallback.
-    public var prefillTries: Int = 2
-    /// Decode endpoints tried per request before its first byte.
-    public var decodeTries: Int = 2
+    /// Prefill calls per request before the fallback (untried endpoints first, then any that
+    /// is up again).
+    public var prefillTries: Int = 3
+    /// Decode calls per request before its first byte (likewise).
+    public var decodeTries: Int = 3
     /// Requests in flight per endpoint above which it is overloaded (no new requests; all
     /// overloaded = 429).
     public var maxInFlightPerEndpoint: Int = 256

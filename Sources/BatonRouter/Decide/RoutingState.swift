@@ -103,17 +103,19 @@ public struct RoutingState: Sendable {
         return local(decode, r, reason: reason, fallback: true)
     }
 
-    /// Another prefill for a split whose prefill failed, or nil when none is left to try.
+    /// Another prefill for a split whose prefill failed: one not tried yet if any is up, else
+    /// one tried before that is up again (a restarted engine, probed back); nil when none is up.
     public mutating func nextPrefill(_ r: RoutingRequest, excluding tried: Set<Int>) -> Int? {
-        guard case .picked(let p) = pick(.prefill, r, excluding: tried) else { return nil }
+        guard let p = pickPreferringUntried(.prefill, r, tried: tried) else { return nil }
         pool.requestStarted(p)
         indexes[p].insert(r.blockHashes)
         return p
     }
 
-    /// Another decode for a request whose decode failed before its first byte.
+    /// Another decode for a request whose decode failed before its first byte (untried first,
+    /// as for prefills).
     public mutating func nextDecode(_ r: RoutingRequest, excluding tried: Set<Int>, fallback: Bool = false) -> Int? {
-        guard case .picked(let d) = pick(.decode, r, excluding: tried) else { return nil }
+        guard let d = pickPreferringUntried(.decode, r, tried: tried) else { return nil }
         pool.requestStarted(d, fallback: fallback)
         record(r, prefill: nil, decode: d)
         return d
@@ -133,6 +135,12 @@ public struct RoutingState: Sendable {
     }
 
     // MARK: Scoring
+
+    private mutating func pickPreferringUntried(_ role: EndpointRole, _ r: RoutingRequest, tried: Set<Int>) -> Int? {
+        if case .picked(let i) = pick(role, r, excluding: tried) { return i }
+        if case .picked(let i) = pick(role, r, excluding: []) { return i }
+        return nil
+    }
 
     enum Pick: Equatable { case picked(Int), noneUp, allOverloaded }
 

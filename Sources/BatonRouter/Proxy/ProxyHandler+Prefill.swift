@@ -22,7 +22,7 @@ extension ProxyHandler {
     func prefill(_ call: Call, first: Int) async throws -> PrefillResult {
         let bytes = call.body.prefillBytes()
         var tried: Set<Int> = [first]
-        var p = first
+        var p = first, attempts = 1
         while true {
             let endpoint = core.endpoint(p)
             do {
@@ -54,11 +54,12 @@ extension ProxyHandler {
                 }
                 core.ended(p, .failure("prefill call failed: \(error)"))
             }
-            guard tried.count < config.prefillTries,
+            guard attempts < config.prefillTries,
                   let next = core.state.withLock({ $0.nextPrefill(call.routing, excluding: tried) }) else { return .failed }
             core.metrics.retry(role: .prefill)
             core.started([next])
             tried.insert(next)
+            attempts += 1
             p = next
         }
     }

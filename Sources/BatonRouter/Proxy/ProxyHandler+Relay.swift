@@ -19,7 +19,7 @@ extension ProxyHandler {
 
     func relay(_ call: Call, bytes: Data, decode first: Int, path: String, fallback: Bool) async throws -> Response {
         var tried: Set<Int> = [first]
-        var d = first
+        var d = first, attempts = 1
         while true {
             let endpoint = core.endpoint(d)
             do {
@@ -33,7 +33,7 @@ extension ProxyHandler {
                 }
                 core.ended(d, .failure("decode call failed: \(error)"), fallback: fallback)
             }
-            guard tried.count < config.decodeTries,
+            guard attempts < config.decodeTries,
                   let next = core.state.withLock({ $0.nextDecode(call.routing, excluding: tried, fallback: fallback) }) else {
                 let error = APIError.unavailable("No decode endpoint could take the request.", retryAfter: config.retryAfterSeconds)
                 core.metrics.request(path: path, code: error.status)
@@ -42,6 +42,7 @@ extension ProxyHandler {
             core.metrics.retry(role: .decode)
             core.started([next])
             tried.insert(next)
+            attempts += 1
             d = next
         }
     }
