@@ -1,4 +1,4 @@
-"""Starting a release `baton engine` for the benchmark and soak scripts."""
+"""Starting a release `baton engine` (and `baton router`) for the benchmark and soak scripts."""
 import http.client
 import os
 import subprocess
@@ -9,23 +9,69 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BATON = f"{ROOT}/.build/release/baton"
 
 
-def start_engine(port, *flags):
-    """Builds release (under the shared build lock), pulls the model, starts `baton engine` on
-    `port` with `flags` and returns the process once /health answers 200 (raises otherwise)."""
+def build_release():
+    """`swift build -c release --product baton`, under the shared build lock (one Swift build at a
+    time on this machine), and `baton model pull smollm2`."""
     subprocess.run(["flock", "/tmp/baton-swift.lock", "swift", "build", "-c", "release", "--product", "baton"], cwd=ROOT, check=True,
                    stdout=sys.stderr)
     subprocess.run([BATON, "model", "pull", "smollm2"], check=True, stdout=subprocess.DEVNULL)
-    engine = subprocess.Popen([BATON, "engine", "--port", str(port), *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        if engine.poll() is not None:
-            raise RuntimeError(f"baton engine exited with {engine.returncode}")
+
+
+def wait_healthy(proc, port, what, seconds=30):
+    """Returns once GET /health on `port` answers 200; raises if `proc` exits or time runs out."""
+    for _ in range(int(seconds * 10)):
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
             c.request("GET", "/health")
             if c.getresponse().status == 200:
-                return engine
+                return proc
         except OSError:
             pass
         time.sleep(0.1)
-    engine.terminate()
-    raise RuntimeError("baton engine did not become healthy in 30 s")
+    proc.terminate()
+    raise RuntimeError(f"{what} did not become healthy in {seconds} s")
+
+
+def start_engine(port, *flags, build=True):
+    """Builds release (under the shared build lock), pulls the model, starts `baton engine` on
+    `port` with `flags` and returns the process once /health answers 200 (raises otherwise)."""
+    if build:
+        build_release()
+    engine = subprocess.Popen([BATON, "engine", "--port", str(port), *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return wait_healthy(engine, port, "baton engine")
+
+
+def start_router(port, *flags, log=None):
+    """Starts the already built `baton router` on `port` with `flags` (its log to `log`, a path,
+    or nowhere) and returns the process once its /health answers 200."""
+    out = open(log, "ab") if log else subprocess.DEVNULL
+    router = subprocess.Popen([BATON, "router", "--port", str(port), *flags], stdout=out, stderr=out)
+    return wait_healthy(router, port, "baton router")
+
+
+def parse_metrics(text):
+    """Prometheus text exposition -> {'name{labels}': value} (labels as the server wrote them)."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.rpartition(" ")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            pass
+    return out
+
+
+def metric_sum(parsed, name):
+    """The sum of every series of `name` (whatever its labels) in parse_metrics output."""
+    return sum(v for k, v in parsed.items() if k == name or k.startswith(name + "{"))
+
+
+def metrics(port):
+    """GET /metrics on `port`, parsed by parse_metrics."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/metrics")
+    return parse_metrics(c.getresponse().read().decode())
