@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .target(
@@ -88,6 +89,7 @@ let package = Package(
                 "BatonOpenAI", "BatonHTTP", "BatonModel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -95,6 +97,13 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "BatonDeploy",
+            dependencies: [
+                "BatonRouter", "BatonOpenAI",
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(
@@ -146,6 +155,7 @@ let package = Package(
             ],
             exclude: ["router_e2e.py", "router_failures.py", "Fixtures"]
         ),
+        .testTarget(name: "BatonDeployTests", dependencies: ["BatonDeploy", "BatonRouter"]),
         .testTarget(
             name: "BatonModelTests",
             dependencies: ["BatonModel", "BatonTesting"],

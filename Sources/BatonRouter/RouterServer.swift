@@ -105,7 +105,7 @@ public enum RouterServer {
         let client = Upstream.makeClient(timeouts: config.timeouts, connectionsPerEndpoint: config.maxInFlightPerEndpoint)
         let core = RouterCore(config: config, upstream: Upstream(client: client, apiKey: config.upstreamAPIKey), tokenizer: tokenizer, metrics: metrics, logger: logger)
         let app = Application(
-            router: router(core: core, registry: registry),
+            router: router(core: core, registry: registry), server: .routerHTTP1,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "baton-router"),
             logger: logger)
         var groupConfig = ServiceGroupConfiguration(

@@ -38,7 +38,7 @@ struct LiveRouter {
             metrics: RouterMetrics(factory: RouterServer.metricsFactory(registry: registry)), logger: Logger(label: "test.router"))
         let (ports, source) = AsyncStream<Int>.makeStream()
         let app = Application(
-            router: RouterServer.router(core: core, registry: registry),
+            router: RouterServer.router(core: core, registry: registry), server: .routerHTTP1,
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { source.yield($0.localAddress?.port ?? 0) })
         let task = Task { try await app.runService() }

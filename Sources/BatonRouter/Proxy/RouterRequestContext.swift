@@ -3,6 +3,7 @@
 // keep-alive (Hummingbird's inbound-close watch closes every connection it watched).
 
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 
 public struct RouterRequestContext: RequestContext {
@@ -18,15 +19,14 @@ public struct RouterRequestContext: RequestContext {
 
 extension RouterRequestContext {
     /// Runs `operation`, cancelled if the client's connection goes away first. A client's FIN
-    /// closes the connection (half-closure is turned off for it: an HTTP/1 client that stops
-    /// sending has left); the connection is looked at every 50 ms, which costs nothing
+    /// closes the connection (`NoHalfClosure` turns half-closure off as it opens: an HTTP/1
+    /// client that stops sending has left); the connection is looked at every 50 ms, which costs nothing
     /// measurable beside an engine call.
     func untilClientLeaves<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let channel = channel
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await operation() }
             group.addTask {
-                try? await channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: false)
                 while channel.isActive { try await Task.sleep(for: .milliseconds(50)) }
                 return nil
             }
@@ -38,4 +38,19 @@ extension RouterRequestContext {
             throw CancellationError()
         }
     }
+}
+
+/// Turns remote half-closure off for a client connection as it opens, so a client's FIN closes
+/// it (Hummingbird allows half-closure, which would leave a departed client's connection active).
+final class NoHalfClosure: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        try? context.channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: false)
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1 with half-closure off: what the router serves on.
+    public static var routerHTTP1: HTTPServerBuilder { .http1(additionalChannelHandlers: [NoHalfClosure()]) }
 }
