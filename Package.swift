@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .target(
@@ -99,6 +100,13 @@ let package = Package(
             ]
         ),
         .target(
+            name: "BatonDeploy",
+            dependencies: [
+                "BatonRouter", "BatonOpenAI",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
             name: "BatonTesting",
             dependencies: [
                 "BatonModel",
@@ -147,6 +155,7 @@ let package = Package(
             ],
             exclude: ["router_e2e.py", "router_failures.py", "Fixtures"]
         ),
+        .testTarget(name: "BatonDeployTests", dependencies: ["BatonDeploy", "BatonRouter"]),
         .testTarget(
             name: "BatonModelTests",
             dependencies: ["BatonModel", "BatonTesting"],

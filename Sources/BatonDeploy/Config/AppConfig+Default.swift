@@ -1,0 +1,24 @@
+// The app `baton serve` runs with no file: one prefill and one decode engine of the default
+// model, the router on port 8000.
+
+import BatonRouter
+
+extension AppConfig {
+    /// The model pulled on first use when no file names one.
+    public static let defaultModel = "smollm2"
+
+    /// 1 prefill + 1 decode of `smollm2` (kv_producer / kv_consumer), pooled, router on 8000.
+    public static func defaultApp(port: Int = 8000) -> AppConfig {
+        let model = ModelLoadingConfig(modelID: defaultModel)
+        var prefill = LLMConfig(model: model)
+        prefill.engine.kvTransfer = KVTransferConfig(kvRole: .kvProducer)
+        var decode = LLMConfig(model: model)
+        decode.engine.kvTransfer = KVTransferConfig(kvRole: .kvConsumer)
+        let app = Application(
+            name: "default", kind: .pd, model: model,
+            pools: [PoolConfig(role: .prefill, llm: prefill), PoolConfig(role: .decode, llm: decode)])
+        var router = RouterConfig(prefill: [], decode: [])
+        router.port = port
+        return AppConfig(application: app, router: router)
+    }
+}
