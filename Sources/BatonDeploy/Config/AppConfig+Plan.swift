@@ -39,6 +39,9 @@ extension PoolConfig {
         default: unit = ""
         }
         lines.append("  \(role.rawValue) pool: \(llm.scaling.planText)\(unit)")
+        if role == .prefill, case .autoscaled(let a) = llm.scaling, a.minReplicas == 0 {
+            lines.append("    at 0 prefill replicas every request takes the router's local path")
+        }
         let e = llm.engine
         var engine = "    engine block_size \(e.blockSize), kv_cache_dtype \(e.kvCacheDtype), prefix caching \(e.enablePrefixCaching ? "on" : "off")"
         if let v = e.maxNumSeqs { engine += ", max_num_seqs \(v)" }
