@@ -89,6 +89,7 @@ import Testing
         let config = try AppConfig.load(yaml: """
             applications:
               - import_path: ray.serve.llm:build_pd_openai_app
+                route_prefix: /llm
                 args:
                   pd_mode: replica
                   replica_groups: {prefill: 1, decode: 2}
@@ -101,7 +102,13 @@ import Testing
                       autoscaling_config: {min_replicas: 1, max_replicas: 3}
             """)
         #expect(config.application.pdMode == .replica(prefill: 1, decode: 2))
-        #expect(config.ignored.map(\.path) == ["applications[0].args.prefill_config.deployment_config.num_replicas"])
+        #expect(config.ignored.map(\.path) == [
+            "applications[0].route_prefix",
+            "applications[0].args.prefill_config.deployment_config.num_replicas",
+        ])
+        #expect(config.application.routePrefix == "/llm")
+        // Resolved as written, though in replica mode the group count comes from decode_config.
+        #expect(config.application.pool(.prefill)?.llm.scaling == .fixed(3))
         #expect(config.plan.contains("pd_mode replica: groups of 1 prefill + 2 decode"))
     }
 
@@ -134,6 +141,21 @@ import Testing
             "ignored: applications[0].args.decode_config.runtime_env.pip (only env_vars is used; nothing is installed per replica)",
             "ignored: applications[0].typo_key (unknown key)",
         ])
+    }
+
+    /// A prefill pool of 0 fixed replicas: every request takes the router's local path.
+    @Test func prefillMayHaveZeroFixedReplicas() throws {
+        let config = try AppConfig.load(yaml: """
+            applications:
+              - import_path: ray.serve.llm:build_pd_openai_app
+                args:
+                  prefill_config:
+                    model_loading_config: {model_id: m}
+                    deployment_config: {num_replicas: 0}
+                  decode_config:
+                    model_loading_config: {model_id: m}
+            """)
+        #expect(config.application.pools.map(\.llm.scaling) == [.fixed(0), .fixed(1)])
     }
 
     @Test func targetMetricAndValue() throws {

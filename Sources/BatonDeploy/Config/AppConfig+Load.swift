@@ -104,6 +104,10 @@ extension Application {
             throw ConfigError(path: args.cursor.child("decode_config"), message: "missing")
         }
         let decode = try LLMConfig.load(d, role: .decode)
+        if case .fixed(0) = decode.scaling {
+            throw ConfigError(path: "\(d.path).deployment_config.num_replicas",
+                              message: "a decode pool needs at least 1 replica (prefill may have 0)")
+        }
         if decode.model.modelID != prefill.model.modelID {
             throw ConfigError(
                 path: "\(d.path).model_loading_config.model_id",

@@ -58,14 +58,16 @@ extension RouterConfig {
         }
         map.finish(reasons: ["block_size": "the engines' engine_kwargs.block_size is used"])
 
-        // The router's own checks, minus the endpoint lists the supervisor fills later.
+        // The router's own checks, minus the endpoint lists the supervisor fills later. Each
+        // problem reads "setting: message"; the setting goes under `router.`.
         var probe = self
         probe.decode = ["http://127.0.0.1:1"]
         probe.prefill = []
         if let problem = probe.problems().first {
-            throw ConfigError(path: "router.\(problem)".split(separator: ":", maxSplits: 1).first.map(String.init) ?? "router",
-                              message: problem.split(separator: ":", maxSplits: 1).dropFirst().first
-                                  .map { $0.trimmingCharacters(in: .whitespaces) } ?? problem)
+            let parts = problem.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            throw parts.count == 2
+                ? ConfigError(path: "router.\(parts[0])", message: parts[1])
+                : ConfigError(path: "router", message: problem)
         }
     }
 }

@@ -122,8 +122,6 @@ final class YAMLMapping {
         return value.isNull ? nil : value
     }
 
-    func has(_ key: String) -> Bool { take(key) != nil }
-
     /// Marks `key` as read but unused, with the reason shown to the user.
     func ignore(_ key: String, _ reason: String) {
         guard let value = take(key) else { return }
