@@ -2,12 +2,12 @@
 """What `baton router` adds in front of a fast upstream, beside nginx `proxy_pass` in the same run.
 
   python3 scripts/bench_router.py [--repeat 5] [--requests 2000] [--duration 10] [--connections 32]
-                                  [--nginx-workers 2] [--no-stream] [--no-build]
+                                  [--nginx-workers 2] [--no-stream] [--no-decompose] [--no-build] [--json FILE]
 
 One nginx (non-daemon child, its own prefix and conf in a temp dir, --nginx-workers workers)
 serves four loopback server blocks:
   * the fake upstream: POST /v1/completions and /v1/chat/completions answer a fixed small OpenAI
-    JSON (`return 200`), GET /health 200, GET /metrics 200 empty;
+    JSON (`return 200`), GET /health 200, GET /metrics 200 empty, GET /v1/models;
   * nginx proxy_pass to it, with upstream keepalive (`keepalive 64`, HTTP/1.1, Connection "");
   * for the streaming rows, the same pair with a fixed SSE answer (text/event-stream, 3 data
     events and [DONE]) and `proxy_buffering off` on the proxy.
@@ -22,15 +22,19 @@ Measures, --repeat times in turn (medians reported):
       the table says which the router did), and the router's own baton_router_overhead_seconds
       and baton_router_ttft_seconds means over the same requests.
   (b) requests/s with wrk (-t2 -c32 -d10s by default, POST body from a lua script): direct,
-      nginx, router; ratio router/nginx.
-Prints a markdown table.
+      nginx (and nginx with clients sending `Connection: close`), router; ratio router/nginx;
+      CPU per request of the router process and of nginx's proxying (from /proc).
+  (c) unless --no-decompose, router-only rows: GET /health (answered by the router) and
+      GET /v1/models (one upstream call), keep-alive and `Connection: close`, beside the POST:
+      sequential p50, requests/s and router CPU per request.
+Requests the server closed without an answer are retried, counted and reported.
+Prints markdown tables.
 """
 import argparse
 import datetime
 import http.client
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -40,7 +44,7 @@ import sys
 import tempfile
 import time
 
-from enginelib import BATON, ROOT, build_release, metrics, start_router
+from enginelib import ROOT, build_release, free_ports, metrics, start_router
 
 COMPLETION = json.dumps({
     "id": "cmpl-bench", "object": "text_completion", "created": 1700000000, "model": "smollm2",
@@ -265,7 +269,7 @@ def main():
     load0 = f"{os.getloadavg()[0]:.2f}"
     if not args.no_build:
         build_release()
-    up, proxy, up_sse, proxy_sse, router, router_sse = random.sample(range(20000, 40000), 6)
+    up, proxy, up_sse, proxy_sse, router, router_sse = free_ports(6)
     tmp = tempfile.mkdtemp(prefix="bench-router-")
     with open(f"{tmp}/nginx.conf", "w") as f:
         f.write(NGINX_CONF.format(workers=args.nginx_workers, dir=tmp, up=up, proxy=proxy, up_sse=up_sse, proxy_sse=proxy_sse,

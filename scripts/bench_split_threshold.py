@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 
-from enginelib import ROOT, build_release, metric_sum, metrics, start_engine, start_router
+from enginelib import ROOT, build_release, free_ports, metric_sum, metrics, start_engine, start_router
 from pd_proxy import call
 
 WORDS = ("river stone lantern orchard copper meadow harbor violet thunder pepper canyon ribbon "
@@ -143,7 +143,7 @@ def main():
         build_release()
     common = ["--model", "smollm2", "--served-model-name", "smollm2", "--threads", "1", "--kv-cache-memory", "512MiB"]
     kv = ["--kv-secret", "bench", "--kv-lease-s", "30", "--kv-heartbeat-s", "5"]
-    p_port, d_port, kv_port, r_local, r_split = random.sample(range(20000, 40000), 5)
+    p_port, d_port, kv_port, r_local, r_split = free_ports(5)
     procs = []
     samples = {}
     log_dir = f"/tmp/bench-split-{os.getpid()}"

@@ -1,12 +1,36 @@
 """Starting a release `baton engine` (and `baton router`) for the benchmark and soak scripts."""
 import http.client
 import os
+import random
+import socket
 import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BATON = f"{ROOT}/.build/release/baton"
+
+
+def free_ports(n):
+    """`n` distinct loopback ports that are free now, below the kernel's ephemeral range (so no
+    client connection made during a benchmark can take one first)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    ports = []
+    candidates = range(10000, max(low, 10000 + 4 * n))
+    for port in random.sample(candidates, min(len(candidates), 4 * n + 100)):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        ports.append(port)
+        if len(ports) == n:
+            return ports
+    raise RuntimeError("no free ports")
 
 
 def build_release():
