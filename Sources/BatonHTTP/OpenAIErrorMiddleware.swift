@@ -29,6 +29,10 @@ public struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         } catch is NIOTooManyBytesError {
             return APIError.tooLarge(limit: maxBodyBytes).response()
+        } catch is CancellationError {
+            // The client went away; nobody reads this answer.
+            context.logger.debug("request cancelled")
+            return APIError(status: 499, message: "The client closed the request.", type: "invalid_request_error").response()
         } catch {
             context.logger.error("request failed: \(error)")
             return APIError.server("Internal error while handling the request.").response()

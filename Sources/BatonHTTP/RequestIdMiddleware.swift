@@ -1,7 +1,6 @@
 // `X-Request-Id`: taken from the request (or made up) and returned on the response, errors
 // included, so a request can be followed through router, prefill and decode logs.
 
-import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -9,18 +8,26 @@ extension HTTPField.Name {
     public static let requestId = HTTPField.Name("X-Request-Id")!
 }
 
+/// Request ids made here: 32 lowercase hex digits of system randomness.
+public enum RequestId {
+    public static func make() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return hex(rng.next()) + hex(rng.next())
+    }
+
+    static func hex(_ v: UInt64) -> String {
+        let digits = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
+
 public struct RequestIdMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
-
-    /// A new id: 32 lowercase hex digits.
-    public static func newId() -> String {
-        UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var request = request
         let given = request.headers[.requestId].flatMap { $0.isEmpty || $0.count > 256 ? nil : $0 }
-        let id = given ?? Self.newId()
+        let id = given ?? RequestId.make()
         if given == nil {
             var head = request.head
             head.headerFields[.requestId] = id

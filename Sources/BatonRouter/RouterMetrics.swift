@@ -18,7 +18,16 @@ public final class RouterMetrics: Sendable {
     let ttft: [String: Recorder]
     let overhead: Recorder
     let prefixHitRatio: Gauge
+    let retries: [EndpointRole: Counter]
+    let fallbacks: [DecisionReason: Counter]
     private let prefixBlocks = Mutex<(hit: Int, total: Int)>((0, 0))
+    /// Handles made on first use, so a request costs a dictionary lookup, not a registry one.
+    private let requests = Mutex<[RequestKey: Counter]>([:])
+    private let decisions = Mutex<[DecisionKey: Counter]>([:])
+    private let endpoints = Mutex<[Endpoint: (inFlight: Gauge, healthy: Gauge)]>([:])
+
+    struct RequestKey: Hashable { var path: String, code: Int }
+    struct DecisionKey: Hashable { var path: String, reason: DecisionReason }
 
     /// Buckets for the histograms: the overhead is sub-millisecond, TTFT up to a minute.
     public static let histogramBuckets: [String: [Double]] = [
@@ -33,25 +42,41 @@ public final class RouterMetrics: Sendable {
         })
         overhead = Recorder(label: "baton_router_overhead_seconds", factory: factory)
         prefixHitRatio = Gauge(label: "baton_router_prefix_hit_ratio", factory: factory)
+        retries = Dictionary(uniqueKeysWithValues: EndpointRole.allCases.map {
+            ($0, Counter(label: "baton_router_retries_total", dimensions: [("role", $0.rawValue)], factory: factory))
+        })
+        fallbacks = Dictionary(uniqueKeysWithValues: [DecisionReason.noPrefillHealthy, .prefillFailed].map {
+            ($0, Counter(label: "baton_router_fallbacks_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+        })
     }
 
     public convenience init() { self.init(factory: NOOPMetricsHandler.instance) }
 
     func request(path: String, code: Int) {
-        Counter(label: "baton_router_requests_total", dimensions: [("path", path), ("code", String(code))], factory: factory).increment()
+        let factory = factory
+        requests.withLock { cache in
+            let key = RequestKey(path: path, code: code)
+            if let c = cache[key] { return c }
+            let c = Counter(label: "baton_router_requests_total", dimensions: [("path", path), ("code", String(code))], factory: factory)
+            cache[key] = c
+            return c
+        }.increment()
     }
 
     func decision(path: String, reason: DecisionReason) {
-        Counter(label: "baton_router_decisions_total", dimensions: [("path", path), ("reason", reason.rawValue)], factory: factory).increment()
+        let factory = factory
+        decisions.withLock { cache in
+            let key = DecisionKey(path: path, reason: reason)
+            if let c = cache[key] { return c }
+            let c = Counter(label: "baton_router_decisions_total", dimensions: [("path", path), ("reason", reason.rawValue)], factory: factory)
+            cache[key] = c
+            return c
+        }.increment()
     }
 
-    func retry(role: EndpointRole) {
-        Counter(label: "baton_router_retries_total", dimensions: [("role", role.rawValue)], factory: factory).increment()
-    }
+    func retry(role: EndpointRole) { retries[role]?.increment() }
 
-    func fallback(reason: DecisionReason) {
-        Counter(label: "baton_router_fallbacks_total", dimensions: [("reason", reason.rawValue)], factory: factory).increment()
-    }
+    func fallback(reason: DecisionReason) { fallbacks[reason]?.increment() }
 
     func prefix(hit: Int, of total: Int) {
         guard total > 0 else { return }
@@ -69,9 +94,17 @@ public final class RouterMetrics: Sendable {
     }
 
     func endpoint(_ m: EndpointPool.Member) {
-        let dims = [("endpoint", m.endpoint.url), ("role", m.role.rawValue)]
-        Gauge(label: "baton_router_endpoint_in_flight", dimensions: dims, factory: factory).record(m.inFlight)
-        Gauge(label: "baton_router_endpoint_healthy", dimensions: dims, factory: factory).record(m.health == .healthy ? 1 : 0)
+        let factory = factory
+        let gauges = endpoints.withLock { cache in
+            if let g = cache[m.endpoint] { return g }
+            let dims = [("endpoint", m.endpoint.url), ("role", m.role.rawValue)]
+            let g = (Gauge(label: "baton_router_endpoint_in_flight", dimensions: dims, factory: factory),
+                     Gauge(label: "baton_router_endpoint_healthy", dimensions: dims, factory: factory))
+            cache[m.endpoint] = g
+            return g
+        }
+        gauges.inFlight.record(m.inFlight)
+        gauges.healthy.record(m.health == .healthy ? 1 : 0)
     }
 }
 

@@ -99,7 +99,8 @@ public enum RouterServer {
     }
 
     /// Serves until SIGTERM/SIGINT.
-    public static func run(config: RouterConfig, tokenizer: any PromptTokenizer, logger: Logger, shutdownTimeout: Duration = .seconds(30)) async throws {
+    public static func run(config: RouterConfig, logger: Logger, shutdownTimeout: Duration = .seconds(30)) async throws {
+        let tokenizer = try makePromptTokenizer(config)
         let registry = PrometheusCollectorRegistry()
         let metrics = RouterMetrics(factory: metricsFactory(registry: registry))
         let client = Upstream.makeClient(timeouts: config.timeouts, connectionsPerEndpoint: config.maxInFlightPerEndpoint)

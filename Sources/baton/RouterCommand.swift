@@ -82,17 +82,8 @@ struct RouterCommand: AsyncParsableCommand {
         var logger = Logger(label: "baton.router")
         logger.logLevel = .info
         var config = try config()
-        let promptTokenizer: any PromptTokenizer
-        if tokenizer == "remote" {
-            config.tokenizer = .remote
-            promptTokenizer = RemotePromptTokenizer(
-                decode: config.decode.compactMap(Endpoint.parse), timeout: config.timeouts.healthCheck, apiKey: config.upstreamAPIKey)
-        } else {
-            let path = try ModelStore.fromEnvironment().resolve(tokenizer)
-            config.tokenizer = .gguf(path: path)
-            promptTokenizer = try LocalPromptTokenizer(ggufPath: path)
-        }
+        config.tokenizer = tokenizer == "remote" ? .remote : .gguf(path: try ModelStore.fromEnvironment().resolve(tokenizer))
         logger.info("router on \(host):\(port): prefill \(config.prefill), decode \(config.decode), split from \(config.splitThreshold) uncached tokens, tokenizer \(tokenizer)")
-        try await RouterServer.run(config: config, tokenizer: promptTokenizer, logger: logger, shutdownTimeout: try Self.seconds(max(shutdownTimeout, 0.001), "--shutdown-timeout"))
+        try await RouterServer.run(config: config, logger: logger, shutdownTimeout: try Self.seconds(max(shutdownTimeout, 0.001), "--shutdown-timeout"))
     }
 }

@@ -13,10 +13,12 @@ import Prometheus
 
 /// One token per UTF-8 byte of the prompt (or of the messages' contents).
 struct ByteTokenizer: PromptTokenizer {
-    func tokens(_ body: Data, kind: RequestKind) throws -> [Int32] {
-        let o = try JSONDecoder().decode(JSONValue.self, from: body)
-        let text = o["prompt"]?.string ?? (o["messages"]?.array ?? []).compactMap { $0["content"]?.string }.joined()
-        return text.utf8.map { Int32($0) }
+    func tokens(_ source: PromptFields.Source) -> [Int32] {
+        switch source {
+        case .chat(let messages, _): messages.map(\.content).joined().utf8.map { Int32($0) }
+        case .text(let text): text.utf8.map { Int32($0) }
+        case .ids(let ids): ids
+        }
     }
 }
 

@@ -68,10 +68,10 @@ import Testing
     }
 
     @Test func badBodiesAre400s() {
-        for bad in ["", "[1]", "{", "\"text\""] {
-            #expect(throws: APIError.self) { try ProxyBody(Data(bad.utf8)) }
+        for (bad, says) in [("", "not valid JSON"), ("{", "not valid JSON"), ("[1]", "must be a JSON object"), ("\"text\"", "must be a JSON object"),
+                            (#"{"messages":[{"role":1}]}"#, "messages[0].role")] {
+            #expect("\(bad)", performing: { try ProxyBody(Data(bad.utf8)) }, throws: { ($0 as? APIError).map { $0.status == 400 && $0.message.contains(says) } ?? false })
         }
-        #expect(throws: APIError.self) { _ = try ProxyBody(Data("[]".utf8)) }
     }
 
     @Test func numbersSurviveTheRoundTrip() throws {

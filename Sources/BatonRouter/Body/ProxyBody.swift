@@ -17,12 +17,33 @@ public struct ProxyBody: Sendable {
     /// The bytes to forward on the local path: the client's own when nothing was removed.
     public let localBytes: Data
 
-    public init(_ data: Data) throws(APIError) {
-        let value: JSONValue
-        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw .invalid("The request body is not valid JSON (\(error.localizedDescription)).")
+    /// The prompt's fields, decoded in the same pass as `fields`.
+    public let prompt: PromptFields
+
+    /// Both views of the body from one parse of its bytes.
+    private struct Decoded: Decodable {
+        var fields: [String: JSONValue]
+        var prompt: PromptFields
+
+        init(from decoder: any Decoder) throws {
+            fields = try [String: JSONValue](from: decoder)
+            prompt = try PromptFields(from: decoder)
         }
-        guard case .object(var fields) = value else { throw .invalid("The request body must be a JSON object.") }
+    }
+
+    public init(_ data: Data) throws(APIError) {
+        let decoded: Decoded
+        do {
+            decoded = try JSONDecoder().decode(Decoded.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            throw .invalid("The request body is not valid JSON (\(context.debugDescription)).")
+        } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
+            throw .invalid("The request body must be a JSON object.")
+        } catch {
+            throw .decoding(error)
+        }
+        var fields = decoded.fields
+        prompt = decoded.prompt
         if fields.removeValue(forKey: "kv_transfer_params") != nil {
             self.fields = fields
             localBytes = Self.encode(fields)

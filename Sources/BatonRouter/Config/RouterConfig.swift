@@ -131,6 +131,10 @@ public struct RouterConfig: Sendable {
         if decodeTries < 1 { out.append("decode_tries: must be ≥ 1") }
         if maxInFlightPerEndpoint < 1 { out.append("max_in_flight_per_endpoint: must be ≥ 1") }
         if prefixIndexBlocks < 1 { out.append("prefix_index_blocks: must be ≥ 1") }
+        if maxSessions < 1 { out.append("max_sessions: must be ≥ 1") }
+        if sessionHeader.isEmpty || sessionHeader.contains(where: { !($0.isLetter || $0.isNumber || "-_".contains($0)) }) {
+            out.append("session_header: '\(sessionHeader)' is not a header name")
+        }
         if apiKeys.contains(where: \.isEmpty) { out.append("api_key: keys must not be empty") }
         for (name, w) in [("weights.prefix", weights.prefix), ("weights.load", weights.load), ("weights.session", weights.session)]
         where !(w >= 0 && w.isFinite) {

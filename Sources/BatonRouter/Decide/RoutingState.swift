@@ -36,13 +36,6 @@ public enum Decision: Sendable, Equatable {
     case split(prefill: Int, decode: Int)
     case reject(APIError, reason: DecisionReason)
 
-    public var path: String {
-        switch self {
-        case .local: "local"
-        case .split: "split"
-        case .reject: "none"
-        }
-    }
 }
 
 public struct RoutingState: Sendable {
@@ -122,8 +115,7 @@ public struct RoutingState: Sendable {
     }
 
     private mutating func local(_ decode: Int, _ r: RoutingRequest, reason: DecisionReason, fallback: Bool) -> Decision {
-        if !fallback { pool.requestStarted(decode) }
-        else { pool.requestStarted(decode, fallback: true) }
+        pool.requestStarted(decode, fallback: fallback)
         record(r, prefill: nil, decode: decode)
         return .local(decode: decode, reason: reason, fallback: fallback)
     }
@@ -150,7 +142,9 @@ public struct RoutingState: Sendable {
         guard !up.isEmpty else { return .noneUp }
         let open = up.filter { !pool.isOverloaded($0) }
         guard !open.isEmpty else { return .allOverloaded }
-        let scores = open.map { score($0, r, among: open) }
+        let queues = open.map(queue)
+        let range = (lo: queues.min()!, hi: queues.max()!)
+        let scores = open.indices.map { score(open[$0], r, queue: queues[$0], range: range) }
         let best = scores.max()!
         let tied = open.indices.filter { scores[$0] >= best - 1e-9 }.map { open[$0] }
         rotation &+= 1
@@ -159,12 +153,11 @@ public struct RoutingState: Sendable {
 
     /// weights.prefix × (blocks held / blocks) + weights.load × load score + weights.session × (the
     /// session's endpoint, while under the session load bound).
-    func score(_ i: Int, _ r: RoutingRequest, among candidates: [Int]) -> Double {
+    /// `queue` is the endpoint's, `range` the lowest and highest among the candidates.
+    func score(_ i: Int, _ r: RoutingRequest, queue: Int, range: (lo: Int, hi: Int)) -> Double {
         let w = config.weights
         let prefix = r.blockHashes.isEmpty ? 0 : Double(indexes[i].matchedBlocks(r.blockHashes)) / Double(r.blockHashes.count)
-        let queues = candidates.map(queue)
-        let lo = queues.min()!, hi = queues.max()!
-        let q = hi == lo ? 1 : Double(hi - queue(i)) / Double(hi - lo)
+        let q = range.hi == range.lo ? 1 : Double(range.hi - queue) / Double(range.hi - range.lo)
         let load = 0.75 * q + 0.25 * (1 - (pool.members[i].load?.kvUsage ?? 0))
         var session = 0.0
         if let s = r.session, sessions.endpoint(for: s) == i, pool.members[i].inFlight < config.sessionLoadBound { session = 1 }

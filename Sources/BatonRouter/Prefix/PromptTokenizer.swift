@@ -12,8 +12,8 @@ public enum RequestKind: String, Sendable {
     public var path: String { self == .chat ? "/v1/chat/completions" : "/v1/completions" }
 }
 
-/// The fields of a body that make up its prompt.
-struct PromptFields: Decodable {
+/// The fields of a body that make up its prompt, decoded with the rest of the body (ProxyBody).
+public struct PromptFields: Decodable, Sendable {
     var messages: [ChatMessageIn]?
     var prompt: PromptInput?
     var addGenerationPrompt: Bool?
@@ -23,25 +23,47 @@ struct PromptFields: Decodable {
         case addGenerationPrompt = "add_generation_prompt"
     }
 
-    init(_ data: Data, kind: RequestKind) throws(APIError) {
-        do { self = try JSONDecoder().decode(PromptFields.self, from: data) } catch { throw .decoding(error) }
+    /// What is to be tokenized, as the engine takes it.
+    public enum Source: Sendable, Equatable {
+        /// Chat messages (`developer` already a system turn) and whether the assistant turn is opened.
+        case chat([ChatMessage], addGenerationPrompt: Bool)
+        case text(String)
+        /// Token ids as the client sent them (the engine checks them against its vocabulary).
+        case ids([Int32])
+    }
+
+    /// The prompt of a `kind` request; a 400 when it has none (as the engine would answer).
+    public func source(_ kind: RequestKind) throws(APIError) -> Source {
         switch kind {
         case .chat:
             guard let messages, !messages.isEmpty else { throw .invalid("'messages' must be a non-empty list.", param: "messages") }
+            let chat = messages.map { ChatMessage(role: $0.role == "developer" ? "system" : $0.role, content: $0.content?.text ?? "") }
+            return .chat(chat, addGenerationPrompt: addGenerationPrompt ?? true)
         case .completion:
-            guard prompt != nil else { throw .invalid("'prompt' is required.", param: "prompt") }
+            switch prompt {
+            case .text(let s): return .text(s)
+            case .texts(let list): return .text(list.first ?? "")
+            case .tokens(let ids): return .ids(ids.map { Int32(clamping: $0) })
+            case .tokenLists(let lists): return .ids((lists.first ?? []).map { Int32(clamping: $0) })
+            case nil: throw .invalid("'prompt' is required.", param: "prompt")
+            }
         }
-    }
-
-    /// The chat messages as the engine renders them (`developer` is a system turn).
-    var chatMessages: [ChatMessage] {
-        (messages ?? []).map { ChatMessage(role: $0.role == "developer" ? "system" : $0.role, content: $0.content?.text ?? "") }
     }
 }
 
 public protocol PromptTokenizer: Sendable {
-    /// Token ids of the request's prompt; throws a 400 for a body without a usable prompt.
-    func tokens(_ body: Data, kind: RequestKind) async throws -> [Int32]
+    /// Token ids of the prompt, as the engine will see them.
+    func tokens(_ source: PromptFields.Source) async throws -> [Int32]
+}
+
+/// The tokenizer `config.tokenizer` names.
+public func makePromptTokenizer(_ config: RouterConfig) throws -> any PromptTokenizer {
+    switch config.tokenizer {
+    case .gguf(let path): return try LocalPromptTokenizer(ggufPath: path)
+    case .remote:
+        return RemotePromptTokenizer(
+            decode: config.decode.compactMap(Endpoint.parse), timeout: config.timeouts.healthCheck, apiKey: config.upstreamAPIKey)
+    }
 }
 
 /// A GGUF's tokenizer and chat template, in the router's process.
@@ -61,21 +83,13 @@ public struct LocalPromptTokenizer: PromptTokenizer {
         template = try? ChatTemplate(gguf: file)
     }
 
-    public func tokens(_ body: Data, kind: RequestKind) throws -> [Int32] {
-        let fields = try PromptFields(body, kind: kind)
-        switch kind {
-        case .chat:
+    public func tokens(_ source: PromptFields.Source) throws -> [Int32] {
+        switch source {
+        case .chat(let messages, let addGenerationPrompt):
             guard let template else { throw APIError.invalid("This model has no usable chat template; use /v1/completions.") }
-            let text = template.render(fields.chatMessages, addGenerationPrompt: fields.addGenerationPrompt ?? true)
-            return tokenizer.encode(text, addSpecial: true, parseSpecial: true)
-        case .completion:
-            switch fields.prompt {
-            case .text(let s): return tokenizer.encode(s, addSpecial: true, parseSpecial: true)
-            case .texts(let list): return list.first.map { tokenizer.encode($0, addSpecial: true, parseSpecial: true) } ?? []
-            case .tokens(let ids): return ids.map { Int32(truncatingIfNeeded: $0) }
-            case .tokenLists(let lists): return (lists.first ?? []).map { Int32(truncatingIfNeeded: $0) }
-            case nil: return []
-            }
+            return tokenizer.encode(template.render(messages, addGenerationPrompt: addGenerationPrompt), addSpecial: true, parseSpecial: true)
+        case .text(let text): return tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+        case .ids(let ids): return ids
         }
     }
 }

@@ -3,6 +3,7 @@
 // the decode endpoints are asked in turn, the next one when one fails.
 
 import AsyncHTTPClient
+import BatonModel
 import BatonOpenAI
 import Foundation
 import NIOCore
@@ -25,7 +26,7 @@ public struct RemotePromptTokenizer: PromptTokenizer {
     }
 
     struct Body: Encodable {
-        var messages: [ChatMessageIn]?
+        var messages: [ChatMessage]?
         var prompt: String?
         var addGenerationPrompt: Bool?
         enum CodingKeys: String, CodingKey { case messages, prompt, addGenerationPrompt = "add_generation_prompt" }
@@ -33,20 +34,23 @@ public struct RemotePromptTokenizer: PromptTokenizer {
 
     struct Answer: Decodable { var tokens: [Int32] }
 
-    public func tokens(_ data: Data, kind: RequestKind) async throws -> [Int32] {
-        let fields = try PromptFields(data, kind: kind)
+    /// Why an engine's `/tokenize` gave no ids: the router then routes by load alone (an
+    /// APIError would fail the client's request for the engine's trouble).
+    struct Failed: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    public func tokens(_ source: PromptFields.Source) async throws -> [Int32] {
         let body: Body
-        switch (kind, fields.prompt) {
-        case (.chat, _): body = Body(messages: fields.messages, addGenerationPrompt: fields.addGenerationPrompt ?? true)
-        case (.completion, .text(let s)): body = Body(prompt: s)
-        case (.completion, .texts(let list)): body = Body(prompt: list.first ?? "")
-        case (.completion, .tokens(let ids)): return ids.map { Int32(truncatingIfNeeded: $0) }
-        case (.completion, .tokenLists(let lists)): return (lists.first ?? []).map { Int32(truncatingIfNeeded: $0) }
-        case (.completion, nil): return []
+        switch source {
+        case .chat(let messages, let addGenerationPrompt):
+            body = Body(messages: messages, addGenerationPrompt: addGenerationPrompt)
+        case .text(let text): body = Body(prompt: text)
+        case .ids(let ids): return ids
         }
         let bytes = try JSONEncoder().encode(body)
         let start = turn.value.wrappingAdd(1, ordering: .relaxed).oldValue
-        var lastError: any Error = APIError.unavailable("No endpoint to tokenize with.")
+        var lastError: any Error = Failed(description: "no endpoint to tokenize with")
         for k in 0..<endpoints.count {
             let endpoint = endpoints[(start &+ k & Int.max) % endpoints.count]
             do {
@@ -57,7 +61,7 @@ public struct RemotePromptTokenizer: PromptTokenizer {
                 request.body = .bytes(ByteBuffer(bytes: bytes))
                 let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
                 let answer = try await response.body.collect(upTo: 16 << 20)
-                guard response.status.code == 200 else { throw APIError.server("/tokenize answered \(response.status.code)") }
+                guard response.status.code == 200 else { throw Failed(description: "\(endpoint)/tokenize answered \(response.status.code)") }
                 return try JSONDecoder().decode(Answer.self, from: Data(buffer: answer)).tokens
             } catch {
                 lastError = error

@@ -22,6 +22,13 @@ import NIOCore
 
 struct ProxyHandler: Sendable {
     let core: RouterCore
+    /// `config.sessionHeader` as a field name (nil if it is not a valid one).
+    let sessionHeader: HTTPField.Name?
+
+    init(core: RouterCore) {
+        self.core = core
+        sessionHeader = HTTPField.Name(core.config.sessionHeader)
+    }
 
     var config: RouterConfig { core.config }
 
@@ -40,34 +47,33 @@ struct ProxyHandler: Sendable {
     func respond(_ request: Request, context: RouterRequestContext, kind: RequestKind) async throws -> Response {
         let clock = Clock()
         var request = request
-        let bytes = try await request.collectBody(upTo: config.maxBodyBytes)
-        let data = Data(buffer: bytes)
-        let body = try ProxyBody(data)
-        let requestId = request.headers[.requestId] ?? RequestIdMiddleware<BasicRequestContext>.newId()
-        let session = HTTPField.Name(config.sessionHeader).flatMap { request.headers[$0] } ?? body.user
-        let call = Call(
-            kind: kind, body: body, requestId: requestId, authorization: request.headers[.authorization], clock: clock,
-            routing: try await routingRequest(data, body: body, kind: kind, session: session))
+        let body = try ProxyBody(Data(buffer: try await request.collectBody(upTo: config.maxBodyBytes)))
+        let source = try body.prompt.source(kind)
+        let requestId = request.headers[.requestId] ?? RequestId.make()
+        let session = sessionHeader.flatMap { request.headers[$0] } ?? body.user
+        let authorization = request.headers[.authorization]
         do {
-            return try await context.untilClientLeaves { try await route(call) }
+            return try await context.untilClientLeaves {
+                let routing = await routingRequest(source, body: body, session: session)
+                return try await route(Call(
+                    kind: kind, body: body, requestId: requestId, authorization: authorization, clock: clock, routing: routing))
+            }
         } catch let error as APIError {
             return error.response()
         }
     }
 
     /// The request as the decider sees it. A tokenizer that cannot answer (an engine's
-    /// `/tokenize` down) leaves routing by load alone, with the length estimated from bytes.
-    func routingRequest(_ data: Data, body: ProxyBody, kind: RequestKind, session: String?) async throws -> RoutingRequest {
-        let tokens: [Int32]
+    /// `/tokenize` down, a chat template the model lacks) leaves routing by load alone, with the
+    /// length estimated from the body's bytes; the engine judges the prompt itself.
+    func routingRequest(_ source: PromptFields.Source, body: ProxyBody, session: String?) async -> RoutingRequest {
         do {
-            tokens = try await core.tokenizer.tokens(data, kind: kind)
-        } catch let error as APIError {
-            throw error
+            let tokens = try await core.tokenizer.tokens(source)
+            return RoutingRequest(tokens: tokens, blockSize: config.blockSize, salt: body.cacheSalt, session: session)
         } catch {
             core.logger.warning("tokenizing failed; routing by load", metadata: ["error": "\(error)"])
-            return RoutingRequest(blockHashes: [], promptTokens: data.count / 4, session: session)
+            return RoutingRequest(blockHashes: [], promptTokens: body.localBytes.count / 4, session: session)
         }
-        return RoutingRequest(tokens: tokens, blockSize: config.blockSize, salt: body.cacheSalt, session: session)
     }
 
     struct Call: Sendable {

@@ -145,7 +145,7 @@ struct Generation: Sendable {
     func respond(_ request: Request, context: some RequestContext, kind: Kind) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: config.maxBodyBytes)
-        let requestId = request.headers[.requestId] ?? UUID().uuidString
+        let requestId = request.headers[.requestId] ?? RequestId.make()
         let p = try kind == .chat ? prepareChat(body, requestId: requestId) : prepareCompletion(body, requestId: requestId)
         let stream = try submit(p, engine: p.loaded.engine)
         let format = OutputFormat(
