@@ -29,14 +29,16 @@ struct LiveRouter {
     let task: Task<Void, any Error>
     let client: HTTPClient
 
-    static func start(prefill: [String], decode: [String], _ configure: (inout RouterConfig) -> Void = { _ in }) async throws -> LiveRouter {
+    static func start(
+        prefill: [String], decode: [String], tokenizer: any PromptTokenizer = ByteTokenizer(), _ configure: (inout RouterConfig) -> Void = { _ in }
+    ) async throws -> LiveRouter {
         var config = RouterConfig(prefill: prefill, decode: decode)
         config.splitThreshold = 100
         configure(&config)
         let registry = PrometheusCollectorRegistry()
         let client = Upstream.makeClient(timeouts: config.timeouts, connectionsPerEndpoint: 16)
         let core = RouterCore(
-            config: config, upstream: Upstream(client: client), tokenizer: ByteTokenizer(),
+            config: config, upstream: Upstream(client: client), tokenizer: tokenizer,
             metrics: RouterMetrics(factory: RouterServer.metricsFactory(registry: registry)), logger: Logger(label: "test.router"))
         let (ports, source) = AsyncStream<Int>.makeStream()
         let app = Application(

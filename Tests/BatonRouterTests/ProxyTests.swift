@@ -185,3 +185,18 @@ extension ProxyTests {
         #expect(router.core.members().allSatisfy { $0.member.health == .healthy })
     }
 }
+
+extension ProxyTests {
+    @Test func aTokenizeFailureRoutesByLoadInsteadOfFailingTheRequest() async throws {
+        let d = try await FakeUpstream.start { r in
+            r.path == "/tokenize" ? .json(status: 500, body: Data("{}".utf8)) : .json(status: 200, body: completionJSON("ok"))
+        }
+        let remote = RemotePromptTokenizer(decode: [Endpoint.parse(d.url)!], timeout: .seconds(2))
+        let router = try await LiveRouter.start(prefill: [], decode: [d.url], tokenizer: remote)
+        defer { Task { await router.stop(); d.stop() } }
+        let a = try await router.post("/v1/chat/completions", #"{"messages":[{"role":"user","content":"hi"}]}"#)
+        #expect(a.status == 200 && a.body.contains("ok"))
+        #expect(d.received.map(\.path) == ["/tokenize", "/v1/chat/completions"])
+        #expect(router.core.members().allSatisfy { $0.member.health == .healthy }, "a /tokenize failure is not the decode's")
+    }
+}
