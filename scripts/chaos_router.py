@@ -71,13 +71,13 @@ def series(text):
 
 def total(values, name, **labels):
     """The sum of `name` over the series whose labels include `labels`."""
-    return sum(v for n, ls, v in values if n == name and all(ls.get(k) == want for k, want in labels.items()))
+    return sum(v for n, ls, v in values if n == name and all(ls.get(k) == str(want) for k, want in labels.items()))
 
 
 # MARK: - The router process
 
 
-class Router:
+class Router(pd_e2e.LoggedProcess):
     """One `baton router` process in front of `prefill` and `decode` URLs; its log goes to a file
     in `logdir`. `options` are its flags, `split_threshold=32` for `--split-threshold 32`."""
 
@@ -117,15 +117,6 @@ class Router:
             time.sleep(0.05)
         raise CheckFailed(f"router {self.name} not answering after {timeout} s: {self.tail()}")
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
     def series(self):
         status, text = get(self.url, "/metrics")
         check(status == 200, f"router {self.name} /metrics answered {status}")
@@ -161,12 +152,6 @@ class Router:
     def state(self, url):
         return self.endpoint(url)["state"]
 
-    def tail(self, lines=20):
-        try:
-            with open(self.log_path, "rb") as f:
-                return "\n".join(line[:300] for line in f.read().decode("utf-8", "replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
 
 
 def tokenizer():

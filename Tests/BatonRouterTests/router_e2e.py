@@ -37,7 +37,6 @@ import http.client
 import itertools
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -51,6 +50,7 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "BatonServerTests"))
 import pd_e2e as pd  # noqa: E402  (it puts scripts/ on the path for pd_proxy)
 from pd_e2e import API_KEY, BLOCK, CHAT, COMPLETIONS, CheckFailed, chat, check, completion, say  # noqa: E402
 from pd_proxy import Reply, call, read_stream, read_whole  # noqa: E402
+from chaos_router import Router, total  # noqa: E402
 
 THRESHOLD = 128            # --split-threshold: prompts clearly under it are local, clearly over it split
 SESSION_HEADER = "x-session-id"
@@ -78,84 +78,6 @@ NEEDS = {
 
 
 # MARK: - Routers
-
-
-class Router:
-    """One `baton router` process; its log goes to a file in `logdir`."""
-
-    def __init__(self, name, binary, logdir, prefill, decode, tokenizer, api_key=None, extra=()):
-        self.name, self.binary, self.tokenizer, self.api_key, self.extra = name, binary, tokenizer, api_key, list(extra)
-        self.prefill, self.decode = prefill, decode
-        self.port = pd.free_port()
-        self.log_path = os.path.join(logdir, f"{name}.log")
-        self.proc = None
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        args = [self.binary, "router", "--prefill", *(e.url for e in self.prefill), "--decode", *(e.url for e in self.decode),
-                "--port", str(self.port), "--tokenizer", self.tokenizer, "--split-threshold", str(THRESHOLD),
-                "--session-header", SESSION_HEADER, "--upstream-api-key", API_KEY, "--health-interval", "0.5",
-                # a debug-build prefill of ~850 tokens on a busy 2-core machine can pass the default 60 s
-                "--prefill-timeout", "600"]
-        args += (["--api-key", self.api_key] if self.api_key else []) + self.extra
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    def wait_healthy(self, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            check(self.proc.poll() is None, f"router {self.name} exited with {self.proc.returncode}: {self.tail()}")
-            try:
-                if pd.get(self.url, "/health")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise CheckFailed(f"router {self.name} not healthy after {timeout} s: {self.tail()}")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def series(self):
-        status, text = pd.get(self.url, "/metrics")
-        check(status == 200, f"router {self.name} /metrics answered {status}")
-        return labelled(text)
-
-    def pools(self):
-        status, text = pd.get(self.url, "/admin/pools")
-        check(status == 200, f"router {self.name} /admin/pools answered {status}: {text[:200]}")
-        return json.loads(text)
-
-    def tail(self, lines=20):
-        try:
-            with open(self.log_path, "rb") as f:
-                return "\n".join(line[:300] for line in f.read().decode("utf-8", "replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
-def labelled(text):
-    """Prometheus text -> [(name, {label: value}, value)], one per series."""
-    out = []
-    for line in text.splitlines():
-        m = re.match(r"^([A-Za-z_:][\w:]*)(?:\{([^}]*)\})?\s+(\S+)", line)
-        if m and not line.startswith("#"):
-            out.append((m.group(1), dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or "")), float(m.group(3))))
-    return out
-
-
-def total(series, name, **labels):
-    """The sum of `name` over the series whose labels include `labels`."""
-    return sum(v for n, ls, v in series if n == name and all(ls.get(k) == str(x) for k, x in labels.items()))
 
 
 def post(url, path, body, headers, timeout=300):
@@ -189,11 +111,22 @@ class Run:
     def __getitem__(self, name):
         return self.cluster[name]
 
-    def router(self, name, prefill, decode, api_key=None, extra=()):
-        r = Router(name, self.binary, self.logdir, [self[n] for n in prefill], [self[n] for n in decode], self.tokenizer, api_key, extra)
+    def router(self, name, prefill, decode, **options):
+        """A router in front of the named engines (chaos_router.Router), healthy before it returns."""
+        options = {"tokenizer": self.tokenizer, "split_threshold": THRESHOLD, "session_header": SESSION_HEADER,
+                   "health_interval": 0.5,
+                   # a debug-build prefill of ~850 tokens on a busy 2-core machine can pass the default 60 s
+                   "prefill_timeout": 600, **options}
+        r = Router(name, self.binary, self.logdir, [self[n].url for n in prefill], [self[n].url for n in decode], **options)
         self.routers.append(r)
         r.start()
-        r.wait_healthy()
+
+        def healthy():
+            try:
+                return pd.get(r.url, "/health")[0] == 200
+            except OSError:
+                return False
+        check(pd.poll(healthy, 30) is not None, f"router {name} not healthy after 30 s: {r.tail()}")
         return r
 
     def stop(self):
@@ -582,7 +515,7 @@ def check_affinity(run):
 
     # The control: the same sessions through a router that gives sessions no weight scatter, so
     # the stickiness above is the session table's doing, not an accident of load or prefixes.
-    control = run.router("router-b-control", ["prefill"], names, extra=["--session-weight", "0"])
+    control = run.router("router-b-control", ["prefill"], names, session_weight=0)
     scattered = session_items(producer, prefix="control-")
     control_homes = run_sessions(control, consumers, producer, scattered)
     placed = [it for s in scattered for it in s[1:] if it.where is not None]

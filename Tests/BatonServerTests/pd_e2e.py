@@ -131,7 +131,31 @@ class KV:
                 str(self.heartbeat_s), "--kv-secret", self.secret, "--kv-load-failure-policy", self.policy]
 
 
-class Engine:
+class LoggedProcess:
+    """A child process whose output goes to `log_path`: stopped politely, then killed; its log's tail
+    for failure messages. Engines here and routers in the router checks are ones."""
+
+    proc = None
+    log_path = None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def tail(self, lines=20):
+        try:
+            with open(self.log_path, "rb") as f:
+                return "\n".join(line[:300] for line in f.read().decode("utf-8", "replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+class Engine(LoggedProcess):
     """One `baton engine` process; its log goes to a file in `logdir`."""
 
     def __init__(self, name, binary, model, logdir, kv=None):
@@ -171,15 +195,6 @@ class Engine:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
     def metrics(self):
         status, text = get(self.url, "/metrics")
         check(status == 200, f"{self.name} /metrics answered {status}")
@@ -190,12 +205,6 @@ class Engine:
         check(name in values, f"engine {self.name} exports no metric {name}")
         return values[name]
 
-    def tail(self, lines=20):
-        try:
-            with open(self.log_path, "rb") as f:
-                return "\n".join(line[:300] for line in f.read().decode("utf-8", "replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
 
 
 def get(url, path, timeout=30):
