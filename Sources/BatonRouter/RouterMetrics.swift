@@ -107,10 +107,3 @@ public final class RouterMetrics: Sendable {
         gauges.healthy.record(m.health == .healthy ? 1 : 0)
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) * 1e-18
-    }
-}

@@ -85,7 +85,6 @@ extension TokenizerSource {
 extension Duration {
     /// `30s`, `0.5s`.
     var planSeconds: String {
-        let (s, attos) = components
-        return formatNumber(Double(s) + Double(attos) / 1e18) + "s"
+        formatNumber(seconds) + "s"
     }
 }

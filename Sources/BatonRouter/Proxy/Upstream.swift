@@ -53,10 +53,3 @@ public struct Upstream: Sendable {
         return (Int(response.status.code), body)
     }
 }
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (s, atto) = components
-        return s * 1_000_000_000 + atto / 1_000_000_000
-    }
-}
