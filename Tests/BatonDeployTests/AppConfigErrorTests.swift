@@ -45,6 +45,8 @@ private let badConfigs: [(String, String)] = [
      "\(d).deployment_config.autoscaling_config.target_ongoing_requests: must be > 0 (got 0)"),
     (pdApp(prefill: "deployment_config:\n  autoscaling_config: {upscale_delay_s: -5}"),
      "\(p).deployment_config.autoscaling_config.upscale_delay_s: must be ≥ 0 seconds (got -5)"),
+    (pdApp(prefill: "deployment_config:\n  autoscaling_config: {downscale_delay_s: 1e20}"),
+     "\(p).deployment_config.autoscaling_config.downscale_delay_s: must be at most a year in seconds (got 1e+20)"),
     (pdApp(prefill: "deployment_config:\n  autoscaling_config: {upscaling_factor: fast}"),
      "\(p).deployment_config.autoscaling_config.upscaling_factor: expected a number"),
     (pdApp(prefill: "deployment_config:\n  autoscaling_config: {target_metric: tokens}"),

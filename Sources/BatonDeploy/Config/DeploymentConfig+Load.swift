@@ -75,7 +75,7 @@ extension AutoscalingConfig {
             a.initialReplicas = n
         }
         if let v = map.take("target_metric") {
-            a.targetMetric = TargetMetric(rawValue: try v.oneOf(TargetMetric.allCases.map(\.rawValue)))!
+            a.targetMetric = try v.oneOf(TargetMetric.self)
         }
         let ongoing = map.take("target_ongoing_requests")
         let value = map.take("target_value")

@@ -153,9 +153,7 @@ extension KVTransferConfig {
             cursor.ignored.add(v.path, "Baton moves KV blocks with its own transfer, whatever the connector")
         }
         if let v = map.take("kv_role") {
-            guard let kvRole = KVRole(rawValue: try v.oneOf(KVRole.allCases.map(\.rawValue))) else {
-                throw v.fail("expected a kv_role")
-            }
+            let kvRole = try v.oneOf(KVRole.self)
             if role == .prefill, kvRole == .kvConsumer { throw v.fail("a prefill engine cannot be kv_consumer") }
             if role == .decode, kvRole == .kvProducer { throw v.fail("a decode engine cannot be kv_producer") }
             c.kvRole = kvRole

@@ -22,7 +22,7 @@ extension RouterConfig {
         if let v = map.take("split_threshold") { splitThreshold = try v.int(atLeast: 0) }
         if let v = map.take("session_header") { sessionHeader = try v.string() }
         if let v = map.take("prefill_failure") {
-            prefillFailure = PrefillFailurePolicy(rawValue: try v.oneOf(PrefillFailurePolicy.allCases.map(\.rawValue)))!
+            prefillFailure = try v.oneOf(PrefillFailurePolicy.self)
         }
         if let v = map.take("local_fallback_max_waiting") { localFallbackMaxWaiting = try v.int(atLeast: 0) }
         if let v = map.take("prefill_tries") { prefillTries = try v.int(atLeast: 1) }

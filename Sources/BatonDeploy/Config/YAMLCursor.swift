@@ -85,9 +85,11 @@ struct YAMLCursor {
         return value
     }
 
+    /// Seconds up to a year (a larger value is a typo, and would overflow a Duration).
     func seconds(atLeast low: Double = 0) throws -> Duration {
         let value = try double()
         guard value >= low else { throw fail("must be ≥ \(formatNumber(low)) seconds (got \(formatNumber(value)))") }
+        guard value <= 31_536_000 else { throw fail("must be at most a year in seconds (got \(formatNumber(value)))") }
         return .milliseconds(Int64((value * 1000).rounded()))
     }
 
@@ -97,6 +99,14 @@ struct YAMLCursor {
             throw fail("expected one of \(choices.joined(separator: ", ")) (got '\(value)')")
         }
         return value
+    }
+
+    func oneOf<E: RawRepresentable & CaseIterable>(_ type: E.Type) throws -> E where E.RawValue == String {
+        let value = try string()
+        guard let choice = E(rawValue: value) else {
+            throw fail("expected one of \(E.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(value)')")
+        }
+        return choice
     }
 }
 
