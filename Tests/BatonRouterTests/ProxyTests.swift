@@ -165,7 +165,9 @@ import Testing
 extension ProxyTests {
     @Test func aClientLeavingDuringThePrefillLeavesNothingInFlight() async throws {
         let p = try await FakeUpstream.start { _ in
-            try? await Task.sleep(for: .seconds(3))
+            // Long enough that only a router that noticed the client leave skips the decode, even
+            // on a machine loaded by the other test suites.
+            try? await Task.sleep(for: .seconds(30))
             return .json(status: 200, body: completionJSON("x", kv: prefillParams))
         }
         let d = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("decoded")) }
@@ -176,7 +178,7 @@ extension ProxyTests {
         request.body = .bytes(ByteBuffer(string: #"{"prompt":"\#(Self.long)"}"#))
         await #expect(throws: (any Error).self) { _ = try await HTTPClient.shared.execute(request, timeout: .milliseconds(300)) }
         var settled = false
-        for _ in 0..<50 where !settled {
+        for _ in 0..<200 where !settled {
             try await Task.sleep(for: .milliseconds(50))
             settled = router.core.members().allSatisfy { $0.member.inFlight == 0 }
         }
