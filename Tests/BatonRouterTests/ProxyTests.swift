@@ -22,6 +22,8 @@ import Testing
             headers: [("X-Request-Id", "req-42")])
         #expect(answer.status == 200 && answer.body.contains("decoded"))
         #expect(answer.headers["x-request-id"] == "req-42")
+        #expect(answer.headers["x-baton-route"] == "split" && answer.headers["x-baton-prefill"] == p.url)
+        #expect(answer.headers["x-baton-decode"] == d.url)
         let pre = try #require(p.received.first), dec = try #require(d.received.first)
         #expect(pre.headers["x-request-id"] == "req-42" && dec.headers["x-request-id"] == "req-42")
         #expect(pre.json?["max_tokens"] as? Int == 1)
@@ -32,6 +34,8 @@ import Testing
         // Short: local, the client's body unchanged but for the stripped parameters.
         let short = try await router.post("/v1/completions", #"{"prompt":"hi","kv_transfer_params":{"remote_block_ids":[1]}}"#)
         #expect(short.status == 200 && short.headers["x-request-id"]?.count == 32)
+        #expect(short.headers["x-baton-route"] == "local" && short.headers["x-baton-decode"] == d.url)
+        #expect(short.headers["x-baton-prefill"] == nil)
         #expect(p.received.count == 1 && d.received.count == 2)
         #expect(d.received[1].json?["kv_transfer_params"] == nil)
         let m = router.metrics()
@@ -68,7 +72,7 @@ import Testing
         defer { Task { await router.stop(); bad.stop(); good.stop() } }
         for _ in 0..<4 {
             let a = try await router.post("/v1/completions", #"{"prompt":"hi"}"#)
-            #expect(a.status == 200 && a.body.contains("ok"))
+            #expect(a.status == 200 && a.body.contains("ok") && a.headers["x-baton-decode"] == good.url)
         }
         #expect(bad.received.count == 1, "ejected after its one failure")
         #expect(router.metrics().contains(#"baton_router_retries_total{role="decode"} 1"#))
@@ -83,6 +87,7 @@ import Testing
         defer { Task { await router.stop(); p.stop(); noParams.stop(); d.stop() } }
         let a = try await router.post("/v1/completions", #"{"prompt":"\#(Self.long)"}"#)
         #expect(a.status == 200 && a.body.contains("local"))
+        #expect(a.headers["x-baton-route"] == "local" && a.headers["x-baton-prefill"] == nil)
         #expect(p.received.count == 1 && noParams.received.count == 1, "both prefills tried once")
         #expect(d.received.first?.json?["kv_transfer_params"] == nil, "the decode prefilled it itself")
         let m = router.metrics()

@@ -34,7 +34,6 @@ Python 3 standard library only (check c runs the openai client from .build/inter
 import argparse
 import concurrent.futures
 import http.client
-import itertools
 import json
 import os
 import signal
@@ -252,6 +251,9 @@ def check_truth(run):
             p1, d1 = producer.metrics(), consumer.metrics()
             sent.append(case.tokens)
             truth_case(case, got, future.result(), path, p1[SUCCESS] - p0[SUCCESS], d1[PULLED] - d0[PULLED], d1[FAILURES] - d0[FAILURES])
+            served = route_headers(got)
+            want_served = (path, consumer.url, producer.url if path == "split" else None)
+            check(served == want_served, f"{case.name}: X-Baton-Route/-Decode/-Prefill say {served}, expected {want_served}")
             say(f"  a{i:02d} {case.name:<13} {case.kind:<22} {len(case.tokens):>4} tokens ({held:>2} blocks held): {path:<5} "
                 f"{reason:<13} text equal ({len(got.text)} chars, {got.finish_reason}), pulled {d1[PULLED] - d0[PULLED]:.0f} blocks, "
                 f"X-Request-Id {'echoed' if case.request_id else 'made up: ' + got.request_id}; {got.seconds:.1f} s")
@@ -271,6 +273,12 @@ def check_truth(run):
           f"({direct.status}, KV transfer failures +{grew:.0f}): the router's stripping of them is not tested")
     say(f"  forged kv_transfer_params straight to the consumer: {direct.status}, KV transfer failures +{grew:.0f} (through the router: none)")
     say(f"a. passed: {len(cases)} prompts equal through the router and alone ({time.monotonic() - t0:.0f} s)")
+
+
+def route_headers(reply):
+    """How the router says it served a reply: (X-Baton-Route, X-Baton-Decode, X-Baton-Prefill)."""
+    h = reply.headers
+    return h.get("x-baton-route"), h.get("x-baton-decode"), h.get("x-baton-prefill")
 
 
 def truth_case(case, got, want, path, prefills, pulled, failures):
@@ -328,7 +336,7 @@ class Item:
     headers: dict
     tokens: list = None
     reply: Reply = None
-    where: int = None            # index of the consumer it went to (None: the counters cannot say)
+    where: int = None            # index of the consumer it went to (X-Baton-Decode, checked against the counters)
 
 
 PLACES = ["the salt marsh", "the north quay", "the mill race", "the high moor", "the old priory", "the lime kilns", "the fen villages", "the island ferry"]
@@ -400,9 +408,7 @@ def snapshot(engines):
 
 
 def run_round(router, consumers, producer, items):
-    """Sends `items` to the router at once (one thread each) and finds on which consumer each ran:
-    the assignment under which every consumer's request, prompt-token and generated-token counts
-    grew by what its requests' usage says. An item the counters cannot place keeps where=None.
+    """Sends `items` to the router at once (one thread each) and records on which consumer each ran.
     Returns the consumers' and the producer's counter deltas."""
     before, p0 = snapshot(consumers), producer.metrics()
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(items)) as pool:
@@ -415,21 +421,18 @@ def run_round(router, consumers, producer, items):
     check(settled is not None, f"b: the consumers did not count {len(items)} finished requests")
     after = snapshot(consumers)
     deltas = [{k: a[k] - b[k] for k in (SUCCESS, PROMPT, GENERATION, HITS)} for a, b in zip(after, before)]
-    tags = [(it.reply.usage["prompt_tokens"], it.reply.usage["completion_tokens"]) for it in items]
-    fits = []
-    for assignment in itertools.product(range(len(consumers)), repeat=len(items)):
-        sums = [[0, 0, 0] for _ in consumers]
-        for (prompt, generated), d in zip(tags, assignment):
-            sums[d][0] += 1
-            sums[d][1] += prompt
-            sums[d][2] += generated
-        if all(s == [dl[SUCCESS], dl[PROMPT], dl[GENERATION]] for s, dl in zip(sums, deltas)):
-            fits.append(assignment)
-    check(fits, f"b: no assignment of {[it.label for it in items]} (prompt, completion tokens {tags}) explains the consumers' counters "
-          f"{[(dl[SUCCESS], dl[PROMPT], dl[GENERATION]) for dl in deltas]}")
-    for i, it in enumerate(items):
-        places = {a[i] for a in fits}
-        it.where = places.pop() if len(places) == 1 else None
+    # The router names the decode in X-Baton-Decode; the consumers' counters must agree with it
+    # (each grew by exactly the requests, prompt and generated tokens of those it was named for).
+    urls = [c.url for c in consumers]
+    for it in items:
+        decode = route_headers(it.reply)[1]
+        check(decode in urls, f"b {it.label}: X-Baton-Decode {decode!r} names none of the decodes {urls}")
+        it.where = urls.index(decode)
+    for d, dl in enumerate(deltas):
+        mine = [it.reply.usage for it in items if it.where == d]
+        want = [len(mine), sum(u["prompt_tokens"] for u in mine), sum(u["completion_tokens"] for u in mine)]
+        check(want == [dl[SUCCESS], dl[PROMPT], dl[GENERATION]], f"b: decode {d} counted (requests, prompt, generated) "
+              f"{(dl[SUCCESS], dl[PROMPT], dl[GENERATION])}, but X-Baton-Decode named it for {[it.label for it in items if it.where == d]} {want}")
     p1 = producer.metrics()
     return deltas, {k: p1[k] - p0[k] for k in (SUCCESS, HITS)}
 
@@ -451,9 +454,8 @@ def affinity(name, lists, homes, threshold=0.9):
         key, home = items[0].key, homes[items[0].key]
         later = items[1:]
         on_home = sum(1 for it in later if it.where == home)
-        unknown = sum(1 for it in later if it.where is None)
         shares[key] = on_home / len(later)
-        lines.append(f"{key} {on_home}/{len(later)}" + (f" ({unknown} unplaced)" if unknown else ""))
+        lines.append(f"{key} {on_home}/{len(later)}")
     worst = min(shares, key=shares.get)
     total_share = sum(shares.values()) / len(shares)
     check(shares[worst] >= threshold, f"b {name}: {worst} has only {shares[worst]:.0%} of its later requests on the consumer of its first "
@@ -474,7 +476,6 @@ def check_affinity(run):
     firsts = [g[0] for g in groups]
     _, p_first = run_rounds(router, consumers, producer, firsts)
     check(p_first == len(firsts), f"b: the producer answered {p_first:.0f} prefills for the {len(firsts)} groups' first prompts (all long)")
-    check(all(it.where is not None for it in firsts), f"b: the first prompts could not all be placed: {[(it.label, it.where) for it in firsts]}")
     homes = {it.key: it.where for it in firsts}
     spread = {names[d]: sum(1 for h in homes.values() if h == d) for d in range(len(consumers))}
     say(f"  b1 first prompts split ({p_first:.0f} prefills): groups per decode {spread} ({time.monotonic() - t0:.0f} s)")
@@ -518,7 +519,7 @@ def check_affinity(run):
     control = run.router("router-b-control", ["prefill"], names, session_weight=0)
     scattered = session_items(producer, prefix="control-")
     control_homes = run_sessions(control, consumers, producer, scattered)
-    placed = [it for s in scattered for it in s[1:] if it.where is not None]
+    placed = [it for s in scattered for it in s[1:]]
     stuck = sum(1 for it in placed if it.where == control_homes[it.key])
     check(placed and stuck / len(placed) < 0.9, f"b: with --session-weight 0, {stuck}/{len(placed)} later session requests still landed "
           f"on their session's first decode: the session check above cannot tell a router without session affinity")
@@ -530,7 +531,6 @@ def run_sessions(router, consumers, producer, sessions):
     """Every session's requests, interleaved 4 at a time; the decode of each session's first."""
     firsts = [s[0] for s in sessions]
     run_rounds(router, consumers, producer, firsts)
-    check(all(it.where is not None for it in firsts), f"b: the sessions' first prompts could not all be placed: {[(it.label, it.where) for it in firsts]}")
     run_rounds(router, consumers, producer, interleaved(sessions, 1))
     return {it.key: it.where for it in firsts}
 

@@ -11,8 +11,8 @@ import NIOCore
 
 extension ProxyHandler {
     enum PrefillResult: Sendable {
-        /// The prefill's `kv_transfer_params`, exactly as it sent them.
-        case params(JSONValue)
+        /// The prefill's `kv_transfer_params`, exactly as it sent them, and who sent them.
+        case params(JSONValue, from: Endpoint)
         /// A 4xx: the client's fault, for the client as it came.
         case clientError(Response)
         /// Every try failed.
@@ -36,7 +36,7 @@ extension ProxyHandler {
                 case 200..<300:
                     if let params = Self.kvTransferParams(answer) {
                         core.ended(p, .success)
-                        return .params(params)
+                        return .params(params, from: endpoint)
                     }
                     core.ended(p, .failure("the prefill's answer has no kv_transfer_params object"))
                 case 429:

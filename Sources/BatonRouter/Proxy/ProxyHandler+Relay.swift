@@ -1,7 +1,8 @@
 // The decode call (or the local path's only call), relayed to the client as it arrives. A
 // decode that fails before its first byte is retried on another decode with the same body (the
 // prefill's lease still holds its blocks); after that, a failure ends the stream with an SSE
-// error event and [DONE], never a hang.
+// error event and [DONE], never a hang. Every answer says how it was served: X-Baton-Route
+// (split or local), X-Baton-Decode and, for a split, X-Baton-Prefill (the endpoints' URLs).
 
 import AsyncHTTPClient
 import BatonOpenAI
@@ -10,6 +11,12 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
+extension HTTPField.Name {
+    static let batonRoute = Self("X-Baton-Route")!
+    static let batonDecode = Self("X-Baton-Decode")!
+    static let batonPrefill = Self("X-Baton-Prefill")!
+}
+
 extension ProxyHandler {
     /// The upstream body's iterator, handed from the handler to the response writer.
     final class BodyIterator: @unchecked Sendable {
@@ -17,13 +24,18 @@ extension ProxyHandler {
         init(_ iterator: HTTPClientResponse.Body.AsyncIterator) { self.iterator = iterator }
     }
 
-    func relay(_ call: Call, bytes: Data, decode first: Int, path: String, fallback: Bool) async throws -> Response {
+    func relay(
+        _ call: Call, bytes: Data, decode first: Int, path: String, fallback: Bool, prefill: Endpoint? = nil
+    ) async throws -> Response {
         var tried: Set<Int> = [first]
         var d = first, attempts = 1
         while true {
             let endpoint = core.endpoint(d)
             do {
-                if let response = try await attempt(call, bytes: bytes, decode: d, endpoint: endpoint, path: path, fallback: fallback) {
+                if var response = try await attempt(call, bytes: bytes, decode: d, endpoint: endpoint, path: path, fallback: fallback) {
+                    response.headers[.batonRoute] = path
+                    response.headers[.batonDecode] = endpoint.url
+                    if let prefill { response.headers[.batonPrefill] = prefill.url }
                     return response
                 }
             } catch {

@@ -109,9 +109,10 @@ struct ProxyHandler: Sendable {
                 throw error
             }
             switch result {
-            case .params(let params):
+            case .params(let params, let prefill):
                 core.metrics.decision(path: "split", reason: .longPrompt)
-                return try await relay(call, bytes: call.body.decodeBytes(kvTransferParams: params), decode: d, path: "split", fallback: false)
+                return try await relay(
+                    call, bytes: call.body.decodeBytes(kvTransferParams: params), decode: d, path: "split", fallback: false, prefill: prefill)
             case .clientError(let response):
                 core.metrics.decision(path: "split", reason: .longPrompt)
                 core.ended(d, .neutral)
