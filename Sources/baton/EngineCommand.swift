@@ -25,7 +25,8 @@ struct Engine: AsyncParsableCommand {
     @Option(help: "Tokens per KV block.") var blockSize = 16
     @Flag(inversion: .prefixedEnableDisable, help: "Prefix caching.") var prefixCaching = true
     @Option(help: "Requests waiting at most before 429.") var maxWaiting = 1024
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Threads (default: all cores, or the --cpu-affinity ones).") var threads: Int?
+    @Option(help: "Pin the engine's threads to these CPUs (e.g. 0 or 0,2-3).") var cpuAffinity: String?
     @Option(help: "Require 'Authorization: Bearer KEY' (default: $BATON_API_KEY).") var apiKey: String?
     @Option(help: "Largest request body in bytes.") var maxBodyBytes = 4 << 20
     @Option(help: "Seconds running requests get after SIGTERM.") var shutdownTimeout: Double = 30
@@ -41,6 +42,7 @@ struct Engine: AsyncParsableCommand {
         if let numGpuBlocksOverride { guard numGpuBlocksOverride >= 1 else { throw ValidationError("--num-gpu-blocks-override must be at least 1") } }
         if let threads { guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") } }
         _ = try Self.parseBytes(kvCacheMemory)
+        if let cpuAffinity { _ = try ProcessControl.parseCPUList(cpuAffinity) }
         _ = try kv.config()
         guard maxWaiting >= 1, maxBodyBytes >= 1024, shutdownTimeout >= 0 else {
             throw ValidationError("--max-waiting ≥ 1, --max-body-bytes ≥ 1024 and --shutdown-timeout ≥ 0")
@@ -71,8 +73,14 @@ struct Engine: AsyncParsableCommand {
         _ = glibcMallopt(glibcMmapThreshold, 64 << 20)
         _ = glibcMallopt(glibcTrimThreshold, 256 << 20)
         #endif
+        ProcessControl.exitWithParent()
         var logger = Logger(label: "baton.engine")
         logger.logLevel = .info
+        if let cpuAffinity {
+            let cpus = try ProcessControl.parseCPUList(cpuAffinity)
+            try ProcessControl.pin(to: cpus)
+            logger.info("pinned to CPU \(cpuAffinity)")
+        }
         let key = apiKey ?? ProcessInfo.processInfo.environment["BATON_API_KEY"]
         let name = servedModelName ?? modelOptions.model
         let config = ServerConfig(
@@ -85,13 +93,19 @@ struct Engine: AsyncParsableCommand {
         }
     }
 
+    /// One per pinned CPU, else one per core.
+    func defaultThreads() -> Int {
+        if let cpuAffinity, let cpus = try? ProcessControl.parseCPUList(cpuAffinity) { return Set(cpus).count }
+        return ProcessInfo.processInfo.activeProcessorCount
+    }
+
     func load(metrics: EngineMetrics, name: String, logger: Logger) throws -> EngineHost.Loaded {
         let path = try modelOptions.resolvedPath()
         let requested = SchedulerConfig(
             maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens, maxModelLen: maxModelLen ?? 2048,
             enableChunkedPrefill: true, maxWaiting: maxWaiting)
         let serving = try ServingModel.load(
-            path: path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, scheduler: requested)
+            path: path, threads: threads ?? defaultThreads(), scheduler: requested)
         let kvBytes = try Self.parseBytes(kvCacheMemory)
         let kvType = try dtype()
         let blocks = numGpuBlocksOverride

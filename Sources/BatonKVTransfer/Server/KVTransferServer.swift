@@ -52,15 +52,20 @@ public struct KVTransferServer: Service {
             }
         logger.info("KV transfer server listening on \(config.host):\(server.channel.localAddress?.port ?? config.port) as engine '\(config.engineId)'")
         bound?(server.channel.localAddress?.port ?? config.port)
-        // Shutdown cancels the accept loop and every connection's loop with it.
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { connections in
-                    for try await connection in connections {
-                        group.addTask { await serve(connection) }
+        // Shutdown cancels the accept loop and every connection's loop with it: a clean end
+        // (the engine exits 0 on SIGTERM), not an error.
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingDiscardingTaskGroup { group in
+                    try await server.executeThenClose { connections in
+                        for try await connection in connections {
+                            group.addTask { await serve(connection) }
+                        }
                     }
                 }
             }
+        } catch is CancellationError where Task.isShuttingDownGracefully {
+            return
         }
     }
 
