@@ -13,6 +13,9 @@ public final class RouterCore: Sendable {
     let tokenizer: any PromptTokenizer
     let metrics: RouterMetrics
     let logger: Logger
+    /// Member indices for the health service to watch: those at start, then each added one.
+    let newMembers: AsyncStream<Int>
+    private let announce: AsyncStream<Int>.Continuation
 
     public init(config: RouterConfig, upstream: Upstream, tokenizer: any PromptTokenizer, metrics: RouterMetrics, logger: Logger) {
         self.config = config
@@ -21,7 +24,12 @@ public final class RouterCore: Sendable {
         self.tokenizer = tokenizer
         self.metrics = metrics
         self.logger = logger
-        for m in state.withLock({ $0.pool.members }) { metrics.endpoint(m) }
+        (newMembers, announce) = AsyncStream.makeStream(of: Int.self)
+        let members = state.withLock { $0.pool.members }
+        for (i, m) in members.enumerated() {
+            metrics.endpoint(m)
+            announce.yield(i)
+        }
     }
 
     func endpoint(_ i: Int) -> Endpoint { state.withLock { $0.pool.members[i].endpoint } }
@@ -63,8 +71,41 @@ public final class RouterCore: Sendable {
 
     /// Stops sending new requests to `url` (the app does this before stopping a replica).
     public func drain(_ url: String) {
-        state.withLock { s in
-            for i in s.pool.members.indices where s.pool.members[i].endpoint.url == Endpoint.parse(url)?.url { s.drain(i) }
+        for i in indices(of: url) { state.withLock { $0.drain(i) } }
+    }
+
+    /// Takes `url` into `role`'s pool (a replica the app started), or brings it back if it was
+    /// removed or draining. It takes traffic after its first health check, or at once if the
+    /// caller has just seen its `/health` answer 200 (`healthy`). False if `url` is not
+    /// `http://host:port`.
+    @discardableResult
+    public func add(_ url: String, role: EndpointRole, healthy: Bool = false) -> Bool {
+        guard let endpoint = Endpoint.parse(url) else { return false }
+        let (i, isNew, member) = state.withLock { s in
+            let before = s.pool.members.count
+            let i = s.add(endpoint, role: role, healthy: healthy)
+            return (i, s.pool.members.count > before, s.pool.members[i])
         }
+        logger.info("endpoint added", metadata: ["endpoint": "\(endpoint)", "role": "\(role)"])
+        metrics.endpoint(member)
+        if isNew { announce.yield(i) }
+        return true
+    }
+
+    /// `url`'s replica is gone (stopped, crashed): no new requests, no checks, not listed.
+    public func remove(_ url: String) {
+        for i in indices(of: url) {
+            let member = state.withLock { s in
+                s.remove(i)
+                return s.pool.members[i]
+            }
+            logger.info("endpoint removed", metadata: ["endpoint": "\(member.endpoint)", "role": "\(member.role)"])
+            metrics.endpoint(member)
+        }
+    }
+
+    private func indices(of url: String) -> [Int] {
+        guard let endpoint = Endpoint.parse(url) else { return [] }
+        return state.withLock { s in s.pool.members.indices.filter { s.pool.members[$0].endpoint == endpoint } }
     }
 }

@@ -80,7 +80,7 @@ public enum RouterServer {
 
     static func pools(_ core: RouterCore) throws -> Response {
         var out: [String: [PoolEntry]] = ["prefill": [], "decode": []]
-        for (m, blocks) in core.members() {
+        for (m, blocks) in core.members() where m.health != .removed {
             out[m.role.rawValue, default: []].append(PoolEntry(
                 url: m.endpoint.url, role: m.role.rawValue, state: m.health.name, inFlight: m.inFlight,
                 load: m.load.map { .init(waiting: $0.waiting, running: $0.running, kvCacheUsage: $0.kvUsage) },
@@ -98,8 +98,19 @@ public enum RouterServer {
         return factory
     }
 
-    /// Serves until SIGTERM/SIGINT.
-    public static func run(config: RouterConfig, logger: Logger, shutdownTimeout: Duration = .seconds(30)) async throws {
+    /// The router's parts, built but not running: its core (to add and remove endpoints at run
+    /// time) and its services, for a ServiceGroup of the caller's (`baton serve` adds its
+    /// supervisor). `shutdown()` once the group has ended.
+    public struct Parts: Sendable {
+        public let core: RouterCore
+        /// [health checks, HTTP server]: the server is last, so a group stops it first.
+        public let services: [any Service]
+        let client: HTTPClient
+
+        public func shutdown() async throws { try await client.shutdown() }
+    }
+
+    public static func parts(config: RouterConfig, logger: Logger) throws -> Parts {
         let tokenizer = try makePromptTokenizer(config)
         let registry = PrometheusCollectorRegistry()
         let metrics = RouterMetrics(factory: metricsFactory(registry: registry))
@@ -109,17 +120,23 @@ public enum RouterServer {
             router: router(core: core, registry: registry), server: .routerHTTP1,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "baton-router"),
             logger: logger)
+        return Parts(core: core, services: [HealthService(core: core), app], client: client)
+    }
+
+    /// Serves until SIGTERM/SIGINT.
+    public static func run(config: RouterConfig, logger: Logger, shutdownTimeout: Duration = .seconds(30)) async throws {
+        let parts = try parts(config: config, logger: logger)
         var groupConfig = ServiceGroupConfiguration(
-            services: [.init(service: HealthService(core: core)), .init(service: app)],
+            services: parts.services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         groupConfig.maximumGracefulShutdownDuration = shutdownTimeout
         groupConfig.maximumCancellationDuration = .seconds(5)
         do {
             try await ServiceGroup(configuration: groupConfig).run()
         } catch {
-            try? await client.shutdown()
+            try? await parts.shutdown()
             throw error
         }
-        try await client.shutdown()
+        try await parts.shutdown()
     }
 }

@@ -27,6 +27,33 @@ import Testing
         }
     }
 
+    @Test func endpointsAddedAtRunTimeAreProbedFirstAndRemovedOnesComeBackAtTheirIndex() {
+        var p = pool()
+        let e = Endpoint.parse("http://127.0.0.1:2003")!
+        let added = p.add(e, role: .decode)
+        #expect(added.index == 3 && added.isNew)
+        #expect(p.members[3].health == .probing && !p.isUp(3), "no traffic before its first health check")
+        #expect(p.healthChecked(3, ok: true, now: t0) == [.restored(3)])
+        #expect(p.isUp(3) && p.indices(.decode) == [1, 2, 3])
+        let again = p.add(e, role: .decode)
+        #expect(again.index == 3 && !again.isNew, "adding a member twice changes nothing")
+        #expect(p.isUp(3))
+        p.requestStarted(3)
+        p.remove(3)
+        #expect(p.members[3].health == .removed && !p.isUp(3))
+        #expect(p.healthChecked(3, ok: true, now: t0).isEmpty, "a removed endpoint is not brought back by a check")
+        #expect(p.tick(now: t0 + .seconds(100)).isEmpty)
+        #expect(p.requestEnded(3, outcome: .failure("gone"), now: t0).isEmpty, "a request that ends after the removal ejects nothing")
+        // The replica restarted at the same URL: the same member, probed again, fresh backoff.
+        let back = p.add(e, role: .decode)
+        #expect(back.index == 3 && !back.isNew)
+        #expect(p.members[3].health == .probing && p.members[3].lastError == nil && p.members[3].inFlight == 0)
+        #expect(p.members.count == 4)
+        // A replica the caller has just seen answer /health takes traffic at once.
+        let seen = p.add(Endpoint.parse("http://127.0.0.1:2004")!, role: .prefill, healthy: true)
+        #expect(seen.isNew && p.isUp(seen.index) && p.indices(.prefill) == [0, 4])
+    }
+
     @Test func failureEjectsThenProbeRestores() {
         var p = pool()
         #expect(p.indices(.decode) == [1, 2])

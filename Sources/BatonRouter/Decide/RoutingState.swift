@@ -190,6 +190,24 @@ public struct RoutingState: Sendable {
     public mutating func drain(_ i: Int) { pool.drain(i) }
     public mutating func undrain(_ i: Int) { pool.undrain(i) }
 
+    /// A replica added at run time (or back at the same URL: a restarted engine, its cache
+    /// empty). Its index.
+    @discardableResult
+    public mutating func add(_ endpoint: Endpoint, role: EndpointRole, healthy: Bool = false) -> Int {
+        let (i, isNew) = pool.add(endpoint, role: role, healthy: healthy)
+        if isNew {
+            indexes.append(PrefixIndex(capacity: config.prefixIndexBlocks))
+        } else {
+            indexes[i].removeAll()
+        }
+        return i
+    }
+
+    public mutating func remove(_ i: Int) {
+        pool.remove(i)
+        indexes[i].removeAll()
+    }
+
     /// An ejected engine may have restarted with an empty cache: its index is dropped.
     private mutating func forgetEjected(_ actions: [EndpointPool.Action]) {
         for case .ejected(let i, _) in actions { indexes[i].removeAll() }

@@ -9,6 +9,8 @@
 //      └──────────────────────────────────┴─────────────────────────────────┘
 //
 //   draining: takes no new requests whatever its health (set by the app before a stop).
+//   removed: gone (its replica stopped); not checked, not listed. Adding its URL again brings
+//   it back probing, at the same index: indices are never reused for another endpoint.
 
 public struct EndpointPool: Sendable {
     public enum Health: Sendable, Equatable {
@@ -17,6 +19,7 @@ public struct EndpointPool: Sendable {
         /// Backoff over: the next health check decides; no traffic until then.
         case probing
         case draining
+        case removed
 
         public var name: String {
             switch self {
@@ -24,6 +27,7 @@ public struct EndpointPool: Sendable {
             case .ejected: "ejected"
             case .probing: "probing"
             case .draining: "draining"
+            case .removed: "removed"
             }
         }
     }
@@ -103,13 +107,41 @@ public struct EndpointPool: Sendable {
                 return [.restored(i)]
             }
             return fail(i, reason: reason, now: now)
-        case .ejected, .draining: return []
+        case .ejected, .draining, .removed: return []
         }
     }
 
     public mutating func scraped(_ i: Int, load: EndpointLoad?) { members[i].load = load }
 
     public mutating func drain(_ i: Int) { members[i].health = .draining }
+
+    /// An endpoint added at run time (a replica the app started), or one removed or draining
+    /// at the same URL brought back. It is probed before it takes traffic, unless the caller
+    /// has just seen it `healthy`. Its index, and whether it is a new member.
+    public mutating func add(_ endpoint: Endpoint, role: EndpointRole, healthy: Bool = false) -> (index: Int, isNew: Bool) {
+        let health: Health = healthy ? .healthy : .probing
+        if let i = members.firstIndex(where: { $0.endpoint == endpoint && $0.role == role }) {
+            switch members[i].health {
+            case .removed, .draining:
+                members[i].health = health
+                members[i].backoff = settings.baseBackoff
+                members[i].lastError = nil
+                members[i].load = nil
+            case .healthy, .ejected, .probing:
+                break
+            }
+            return (i, false)
+        }
+        members.append(Member(endpoint: endpoint, role: role, health: health, backoff: settings.baseBackoff))
+        return (members.count - 1, true)
+    }
+
+    /// The endpoint's replica is gone: no traffic, no checks, not listed. Requests in flight
+    /// there end as they will.
+    public mutating func remove(_ i: Int) {
+        members[i].health = .removed
+        members[i].load = nil
+    }
 
     /// A drained endpoint back in service: it is probed before it takes traffic.
     public mutating func undrain(_ i: Int) {
@@ -135,7 +167,7 @@ public struct EndpointPool: Sendable {
             members[i].health = .ejected(until: now + members[i].backoff)
             members[i].backoff = min(members[i].backoff * 2, settings.maxBackoff)
             return [.ejected(i, reason: reason)]
-        case .ejected, .draining:
+        case .ejected, .draining, .removed:
             return []
         }
     }

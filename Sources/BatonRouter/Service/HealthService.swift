@@ -12,11 +12,12 @@ public struct HealthService: Service {
     public init(core: RouterCore) { self.core = core }
 
     public func run() async throws {
-        let count = core.state.withLock { $0.pool.members.count }
         await withTaskGroup(of: Void.self) { group in
-            for i in 0..<count {
+            // The members at start, then each one added at run time (its index, once).
+            for await i in core.newMembers.cancelOnGracefulShutdown() {
                 group.addTask { await watch(i) }
             }
+            group.cancelAll()
         }
     }
 
@@ -32,7 +33,7 @@ public struct HealthService: Service {
                 let scrape = member.health == .healthy && now - lastScrape >= settings.scrapeInterval
                 if scrape { lastScrape = now }
                 await check(i, member.endpoint, scrape: scrape)
-            case .ejected, .draining:
+            case .ejected, .draining, .removed:
                 break
             }
             try? await Task.sleep(for: settings.checkInterval, tolerance: .milliseconds(50))
