@@ -104,6 +104,9 @@ let package = Package(
             dependencies: [
                 "BatonRouter", "BatonOpenAI",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -116,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "baton",
             dependencies: [
-                "BatonModel", "BatonEngine", "BatonKVTransfer", "BatonServer", "BatonRouter",
+                "BatonModel", "BatonEngine", "BatonKVTransfer", "BatonServer", "BatonRouter", "BatonDeploy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -155,7 +158,7 @@ let package = Package(
             ],
             exclude: ["router_e2e.py", "router_failures.py", "Fixtures"]
         ),
-        .testTarget(name: "BatonDeployTests", dependencies: ["BatonDeploy", "BatonRouter"]),
+        .testTarget(name: "BatonDeployTests", dependencies: ["BatonDeploy", "BatonRouter", "BatonTesting"], exclude: ["serve_e2e.py"]),
         .testTarget(
             name: "BatonModelTests",
             dependencies: ["BatonModel", "BatonTesting"],

@@ -14,10 +14,10 @@ fi
 if [ $# -gt 0 ]; then
     swift test "$@"
 else
-    # The prefill/decode and router end-to-end checks run several engine processes each; one
-    # at a time, after the rest, so they do not starve the other live-engine tests of cores.
-    swift test --skip PDHandoffTests --skip RouterE2ETests --skip RouterFailureTests
-    for suite in PDHandoffTests RouterE2ETests RouterFailureTests; do
+    # The prefill/decode, router and serve end-to-end checks run several engine processes each;
+    # one at a time, after the rest, so they do not starve the other live-engine tests of cores.
+    swift test --skip PDHandoffTests --skip RouterE2ETests --skip RouterFailureTests --skip ServeE2ETests
+    for suite in PDHandoffTests RouterE2ETests RouterFailureTests ServeE2ETests; do
         swift test --skip-build --filter "$suite"
     done
 fi

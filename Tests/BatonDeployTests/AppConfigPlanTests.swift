@@ -19,7 +19,7 @@ import Testing
             router on 127.0.0.1:8000
               split_threshold 64 tokens, block_size 16, prefill_failure local
               weights prefix 2 load 1 session 4, session_header x-session-id
-              auth off, tokenizer remote (the engines' /tokenize)
+              auth off, tokenizer smollm2's, loaded in the router
             """)
     }
 
@@ -50,7 +50,7 @@ import Testing
             "    health every 10s (timeout 30s), graceful shutdown 20s, max_ongoing_requests 64",
             "    env OMP_NUM_THREADS=1",
             "router on 127.0.0.1:8080",
-            "  auth 1 key(s), tokenizer remote (the engines' /tokenize)",
+            "  auth 1 key(s), tokenizer smollm2's, loaded in the router",
             "4 ignored key(s):",
             "  ignored: applications[0].args.prefill_config.engine_kwargs.tensor_parallel_size (one engine process per replica; tensor parallelism is not supported)",
             "  ignored: applications[0].args.decode_config.runtime_env.env_vars.LMCACHE_X (meant for another serving stack; not passed to the engine)",

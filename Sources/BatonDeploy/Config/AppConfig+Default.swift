@@ -19,6 +19,7 @@ extension AppConfig {
             pools: [PoolConfig(role: .prefill, llm: prefill), PoolConfig(role: .decode, llm: decode)])
         var router = RouterConfig(prefill: [], decode: [])
         router.port = port
+        router.tokenizer = .gguf(path: defaultModel)
         return AppConfig(application: app, router: router)
     }
 }

@@ -42,6 +42,8 @@ extension AppConfig {
             throw appsCursor.fail("Baton serves one application per `baton serve` (got \(apps.count))")
         }
         let application = try Application.load(apps[0])
+        // The engines' model file holds the tokenizer: the router loads it unless told otherwise.
+        router.tokenizer = .gguf(path: application.model.modelSource)
         if let section = top.take("router") {
             try router.load(section)
         }

@@ -77,7 +77,7 @@ extension TokenizerSource {
     var planText: String {
         switch self {
         case .remote: "remote (the engines' /tokenize)"
-        case .gguf(let path): path
+        case .gguf(let path): "\(path)'s, loaded in the router"
         }
     }
 }

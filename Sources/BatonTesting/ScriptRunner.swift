@@ -4,14 +4,14 @@
 
 import Foundation
 
-enum ScriptRunner {
-    /// The package's root directory (this file is in Tests/BatonRouterTests).
-    static var packageRoot: URL {
+public enum ScriptRunner {
+    /// The package's root directory (this file is in Sources/BatonTesting).
+    public static var packageRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
     /// `.build/debug/baton`, built by scripts/test.sh before the tests run.
-    static func baton() throws -> URL {
+    public static func baton() throws -> URL {
         let binary = packageRoot.appendingPathComponent(".build/debug/baton")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw ScriptError(description: "\(binary.path) is missing; run scripts/test.sh (it builds baton first)")
@@ -19,31 +19,40 @@ enum ScriptRunner {
         return binary
     }
 
-    /// A script next to this file.
-    static func script(_ name: String) -> URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(name)
+    /// A script next to the calling test's file.
+    public static func script(_ name: String, besides file: String = #filePath) -> URL {
+        URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(name)
     }
 
-    struct Output: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+    /// The interop virtualenv's python (scripts/test.sh makes it; it has the openai client).
+    public static func interopPython() throws -> URL {
+        let python = packageRoot.appendingPathComponent(".build/interop-venv/bin/python")
+        guard FileManager.default.isExecutableFile(atPath: python.path) else {
+            throw ScriptError(description: "\(python.path) is missing; run scripts/test.sh (it makes the venv)")
+        }
+        return python
+    }
+
+    public struct Output: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
 
         /// The last non-empty line of stdout.
-        var lastLine: String {
+        public var lastLine: String {
             stdout.split(separator: "\n", omittingEmptySubsequences: true).last.map(String.init) ?? ""
         }
 
         /// Both streams, for a failure message.
-        var transcript: String { "exit \(status)\n--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)" }
+        public var transcript: String { "exit \(status)\n--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)" }
     }
 
     /// Runs `python3 script args…` and waits for it, off the cooperative pool.
-    static func python(_ script: URL, _ args: [String]) async throws -> Output {
+    public static func python(_ script: URL, _ args: [String]) async throws -> Output {
         try await run("/usr/bin/env", ["python3", script.path] + args)
     }
 
-    static func run(_ path: String, _ args: [String]) async throws -> Output {
+    public static func run(_ path: String, _ args: [String]) async throws -> Output {
         try await withCheckedThrowingContinuation { c in
             Thread { c.resume(with: Result { try runBlocking(path, args) }) }.start()
         }
@@ -85,6 +94,6 @@ enum ScriptRunner {
     }
 }
 
-struct ScriptError: Error, CustomStringConvertible {
-    let description: String
+public struct ScriptError: Error, CustomStringConvertible {
+    public let description: String
 }

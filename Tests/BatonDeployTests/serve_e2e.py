@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""`baton serve` end to end, on real processes (run by ServeE2ETests with the interop venv's
+python, which has the official openai client):
+
+a. `--check` prints the resolved plan of a Ray Serve YAML and starts nothing; a wrong value
+   fails naming its key's path.
+b. The default app (no file) on a free port: ready within seconds, one prefill and one decode
+   engine as child processes, each pinned to its own core, logs prefixed by replica name; the
+   openai client's chat and completions (streamed and not) through the router; a long prompt
+   takes the split path (X-Baton-Route), a short one the local path.
+c. kill -9 of the decode engine: the supervisor restarts it, the router takes it back, and
+   requests work again.
+d. Ctrl-C (SIGINT to the process group) while a stream is running: the stream finishes with
+   [DONE], `baton serve` exits 0, no engine process is left.
+e. kill -9 of `baton serve` itself: its engines notice and exit by themselves.
+
+usage: serve_e2e.py BATON_BINARY   (prints "serve checks passed" last)
+"""
+
+import json
+import re
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "BatonServerTests"))
+from pd_e2e import CheckFailed, check, free_port, get, poll, say  # noqa: E402
+from pd_proxy import call  # noqa: E402
+
+MODEL = "smollm2"
+LONG = " ".join(f"Paragraph {i}: the harbour master counted {i * 7} boats and wrote each name in the ledger." for i in range(12))
+
+
+class Serve:
+    """One `baton serve` process in its own process group (so Ctrl-C can be sent as a terminal
+    sends it), its output in a log file."""
+
+    def __init__(self, binary, logdir, name, args=()):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = os.path.join(logdir, f"{name}.log")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([binary, "serve", "--port", str(self.port), *args], stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def tail(self, lines=40):
+        return "\n".join(line[:300] for line in self.text().splitlines()[-lines:])
+
+    def wait_ready(self, timeout=120):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            check(self.proc.poll() is None, f"baton serve exited with {self.proc.returncode}:\n{self.tail()}")
+            if re.search(r"\bready: http", self.text()) and health(self.url) == 200:
+                return time.monotonic() - t0
+            time.sleep(0.1)
+        raise CheckFailed(f"baton serve not ready after {timeout} s:\n{self.tail()}")
+
+    def engines(self):
+        """{replica name: pid} of this process's live children, by their log prefix's name."""
+        out = {}
+        for pid in children(self.proc.pid):
+            args = cmdline(pid)
+            if "engine" in args:
+                port = args[args.index("--port") + 1]
+                out[port] = pid
+        return out
+
+    def pools(self):
+        status, text = get(self.url, "/admin/pools")
+        check(status == 200, f"/admin/pools answered {status}: {text}")
+        return json.loads(text)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def health(url):
+    try:
+        return get(url, "/health", timeout=2)[0]
+    except OSError:
+        return None
+
+
+def children(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid and fields[0] != "Z":
+                    out.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode().split("\0")
+    except OSError:
+        return []
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def cpus_allowed(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Cpus_allowed_list:"):
+                return line.split(":", 1)[1].strip()
+    return None
+
+
+def check_plan(binary, logdir):
+    path = os.path.join(logdir, "pd.yaml")
+    with open(path, "w") as f:
+        f.write("""applications:
+  - name: pd-app
+    route_prefix: /
+    import_path: ray.serve.llm:build_pd_openai_app
+    args:
+      prefill_config:
+        model_loading_config: {model_id: my-llm, model_source: smollm2}
+        accelerator_type: A10G
+        engine_kwargs: {kv_transfer_config: {kv_connector: NixlConnector, kv_role: kv_both}}
+        deployment_config:
+          autoscaling_config: {min_replicas: 1, max_replicas: 3}
+      decode_config:
+        model_loading_config: {model_id: my-llm, model_source: smollm2}
+        engine_kwargs: {kv_transfer_config: {kv_connector: NixlConnector, kv_role: kv_both}}
+        deployment_config: {num_replicas: 2}
+""")
+    out = subprocess.run([binary, "serve", path, "--check"], capture_output=True, text=True, timeout=60)
+    check(out.returncode == 0, f"serve --check exited {out.returncode}: {out.stderr}")
+    plan_lines = len(out.stdout.splitlines())
+    for line in ["application pd-app (prefill/decode) at /", "  prefill pool: autoscaled 1…3", "  decode pool: 2 fixed replicas",
+                 "ignored: applications[0].args.prefill_config.accelerator_type"]:
+        check(line in out.stdout, f"serve --check: no {line!r} in\n{out.stdout}")
+    bad = path.replace("pd.yaml", "bad.yaml")
+    with open(path) as f, open(bad, "w") as g:
+        g.write(f.read().replace("max_replicas: 3", "max_replicas: three"))
+    out = subprocess.run([binary, "serve", bad, "--check"], capture_output=True, text=True, timeout=60)
+    want = "applications[0].args.prefill_config.deployment_config.autoscaling_config.max_replicas"
+    check(out.returncode != 0 and want in out.stderr, f"serve --check of a wrong value: exit {out.returncode}, stderr {out.stderr!r}")
+    say(f"a. --check prints the plan ({plan_lines} lines); a wrong value names {want}")
+
+
+def check_default_app(serve):
+    import openai
+    took = serve.wait_ready()
+    engines = serve.engines()
+    check(len(engines) == 2, f"b: {len(engines)} engine children, expected 2: {engines}")
+    pools = serve.pools()
+    check(len(pools["prefill"]) == 1 and len(pools["decode"]) == 1, f"b: /admin/pools {pools}")
+    urls = {e["role"]: e["url"] for e in pools["prefill"] + pools["decode"]}
+    check(all(e["state"] == "healthy" for e in pools["prefill"] + pools["decode"]), f"b: not all healthy: {pools}")
+    pins = {port: cpus_allowed(pid) for port, pid in engines.items()}
+    mine = cpus_allowed(serve.proc.pid)
+    if os.cpu_count() >= 2:
+        check(len(set(pins.values())) == 2 and all("," not in p and "-" not in p for p in pins.values()),
+              f"b: the engines are not pinned to one core each: {pins} (serve: {mine})")
+    text = serve.text()
+    for prefix in ["[prefill-0] ", "[decode-0] "]:
+        check(prefix in text, f"b: no line prefixed {prefix!r} in the log:\n{serve.tail()}")
+    say(f"b. default app ready in {took:.1f} s: prefill {urls['prefill']}, decode {urls['decode']}, engines pinned to CPUs {sorted(pins.values())}")
+
+    client = openai.OpenAI(base_url=serve.url + "/v1", api_key="unused", max_retries=0, timeout=120)
+    models = [m.id for m in client.models.list()]
+    check(models == [MODEL], f"b: /v1/models lists {models}")
+    chat = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Name a colour."}], max_tokens=8, temperature=0)
+    check(chat.choices[0].message.content and chat.usage.completion_tokens >= 1, f"b: chat answered {chat}")
+    stream = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Name a colour."}], max_tokens=8,
+                                            temperature=0, stream=True)
+    streamed = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    check(streamed == chat.choices[0].message.content, f"b: streamed {streamed!r} != whole {chat.choices[0].message.content!r}")
+    raw = client.completions.with_raw_response.create(model=MODEL, prompt=LONG, max_tokens=6, temperature=0)
+    long_reply = raw.parse()
+    check(raw.headers.get("x-baton-route") == "split" and raw.headers.get("x-baton-prefill") == urls["prefill"],
+          f"b: a {long_reply.usage.prompt_tokens}-token prompt was not split: {dict(raw.headers)}")
+    raw = client.completions.with_raw_response.create(model=MODEL, prompt="Hello", max_tokens=4, temperature=0)
+    check(raw.headers.get("x-baton-route") == "local", f"b: a short prompt was not local: {dict(raw.headers)}")
+    say(f"   openai client: chat {chat.choices[0].message.content!r} (streamed alike), completions; "
+        f"{long_reply.usage.prompt_tokens}-token prompt split, short one local")
+    return client, urls
+
+
+def check_restart(serve, client, urls):
+    decode_port = urls["decode"].rsplit(":", 1)[1]
+    engines = serve.engines()
+    old = engines[decode_port]
+    t0 = time.monotonic()
+    os.kill(old, signal.SIGKILL)
+    back = poll(lambda: serve.engines().get(decode_port) not in (None, old)
+                and any(e["state"] == "healthy" for e in serve.pools()["decode"]), 60, interval=0.1)
+    check(back, f"c: the decode engine was not restarted and healthy within 60 s:\n{serve.tail()}")
+    took = time.monotonic() - t0
+    check("decode-0 exited" in serve.text(), f"c: no 'decode-0 exited' in the log:\n{serve.tail()}")
+    reply = client.completions.create(model=MODEL, prompt=LONG, max_tokens=4, temperature=0)
+    check(reply.choices[0].text is not None and reply.usage.completion_tokens >= 1, f"c: after the restart: {reply}")
+    say(f"c. decode-0 killed (pid {old}): restarted as pid {serve.engines()[decode_port]} on its port and healthy in the router "
+        f"{took:.1f} s later; requests work")
+
+
+def check_ctrl_c(serve):
+    engines = list(serve.engines().values())
+    events, result = [], {}
+    first = threading.Event()
+
+    def stream():
+        def on_event(e):
+            events.append(e)
+            first.set()
+        result["reply"] = call(serve.url, "/v1/completions", {"model": MODEL, "prompt": "Count: one, two,", "max_tokens": 40,
+                                                              "temperature": 0, "stream": True, "ignore_eos": True}, on_event=on_event)
+
+    t = threading.Thread(target=stream)
+    t.start()
+    check(first.wait(60), "d: the stream sent nothing within 60 s")
+    os.killpg(serve.proc.pid, signal.SIGINT)
+    t0 = time.monotonic()
+    t.join(120)
+    reply = result.get("reply")
+    check(reply is not None and reply.status == 200 and reply.done, f"d: the stream in flight at Ctrl-C did not finish with [DONE]: {reply}")
+    check(reply.finish_reason == "length", f"d: the stream ended {reply.finish_reason!r}, not after its 40 tokens")
+    try:
+        code = serve.proc.wait(90)
+    except subprocess.TimeoutExpired:
+        raise CheckFailed(f"d: baton serve still running 90 s after Ctrl-C:\n{serve.tail()}")
+    took = time.monotonic() - t0
+    check(code == 0, f"d: baton serve exited {code} after Ctrl-C:\n{serve.tail()}")
+    left = [pid for pid in engines if alive(pid)]
+    check(not left, f"d: engine processes left after Ctrl-C: {left}")
+    for name in ["prefill-0", "decode-0"]:
+        check(f"{name} stopped (status 0)" in serve.text(), f"d: {name} did not exit 0:\n{serve.tail()}")
+    say(f"d. Ctrl-C with a stream running: it finished ({len(events)} events, [DONE]); baton serve exited 0 after {took:.1f} s, "
+        f"both engines exited 0, none left")
+
+
+def check_orphans(binary, logdir):
+    serve = Serve(binary, logdir, "serve-killed")
+    try:
+        serve.wait_ready()
+        engines = list(serve.engines().values())
+        check(len(engines) == 2, f"e: {engines}")
+        os.kill(serve.proc.pid, signal.SIGKILL)
+        serve.proc.wait()
+        gone = poll(lambda: not any(alive(p) for p in engines), 10, interval=0.1)
+        check(gone, f"e: engines still running 10 s after baton serve was killed: {[p for p in engines if alive(p)]}")
+        say("e. kill -9 of baton serve: both engines exited by themselves")
+    finally:
+        serve.kill()
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    logdir = tempfile.mkdtemp(prefix="serve-e2e-")
+    say(f"logs in {logdir}")
+    check_plan(binary, logdir)
+    serve = Serve(binary, logdir, "serve")
+    try:
+        client, urls = check_default_app(serve)
+        check_restart(serve, client, urls)
+        check_ctrl_c(serve)
+        check_orphans(binary, logdir)
+    except CheckFailed as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+        print(f"--- serve log tail ---\n{serve.tail(60)}", file=sys.stderr)
+        sys.exit(1)
+    finally:
+        serve.kill()
+    say("serve checks passed")
+
+
+if __name__ == "__main__":
+    main()
