@@ -3,6 +3,7 @@
 // actions (logs, gauges).
 
 import BatonOpenAI
+import Foundation
 import Logging
 import Synchronization
 
@@ -13,6 +14,8 @@ public final class RouterCore: Sendable {
     let tokenizer: any PromptTokenizer
     let metrics: RouterMetrics
     let logger: Logger
+    /// The app's own status for `/admin/app` (JSON), set by whoever runs the router (`baton serve`).
+    let appStatus = Mutex<(@Sendable () -> Data)?>(nil)
     /// Member indices for the health service to watch: those at start, then each added one.
     let newMembers: AsyncStream<Int>
     private let announce: AsyncStream<Int>.Continuation
@@ -102,6 +105,14 @@ public final class RouterCore: Sendable {
             logger.info("endpoint removed", metadata: ["endpoint": "\(member.endpoint)", "role": "\(member.role)"])
             metrics.endpoint(member)
         }
+    }
+
+    /// Requests so far that wanted a split while no prefill was up.
+    public func splitsWithoutPrefill() -> Int { state.withLock { $0.splitsWithoutPrefill } }
+
+    /// What `/admin/app` answers (JSON); until set it answers 404.
+    public func setAppStatus(_ provider: @escaping @Sendable () -> Data) {
+        appStatus.withLock { $0 = provider }
     }
 
     private func indices(of url: String) -> [Int] {

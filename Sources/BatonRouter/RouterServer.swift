@@ -1,5 +1,6 @@
 // The router's HTTP app: the OpenAI routes through the proxy, `/v1/models` from the decode
-// pool, `/health`, `/metrics`, and a read-only `/admin/pools`.
+// pool, `/health`, `/metrics`, and read-only `/admin/pools` and `/admin/app` (the replicas and
+// autoscalers of the app `baton serve` runs).
 //
 //   ServiceGroup: [HealthService, Hummingbird Application]
 //
@@ -41,6 +42,13 @@ public enum RouterServer {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
         router.get("/admin/pools") { _, _ in try pools(core) }
+        router.get("/admin/app") { _, _ -> Response in
+            guard let status = core.appStatus.withLock({ $0 }) else {
+                return APIError(status: 404, message: "This router runs no app (started by `baton router`, not `baton serve`).",
+                                type: "not_found_error", code: "no_app").response()
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: status())))
+        }
         return router
     }
 
@@ -56,19 +64,22 @@ public enum RouterServer {
         throw APIError.unavailable("No decode endpoint answered /v1/models.", retryAfter: core.config.retryAfterSeconds)
     }
 
-    struct PoolEntry: Encodable {
-        var url: String
-        var role: String
-        var state: String
-        var inFlight: Int
-        var load: Load?
-        var prefixIndexBlocks: Int
-        var lastError: String?
+    /// One endpoint as `/admin/pools` lists it (`{"prefill": [...], "decode": [...]}`).
+    public struct PoolEntry: Codable, Sendable {
+        public var url: String
+        public var role: String
+        /// healthy, ejected, probing or draining.
+        public var state: String
+        public var inFlight: Int
+        /// The engine's load as last scraped (nil before the first scrape).
+        public var load: Load?
+        public var prefixIndexBlocks: Int
+        public var lastError: String?
 
-        struct Load: Encodable {
-            var waiting: Int
-            var running: Int
-            var kvCacheUsage: Double
+        public struct Load: Codable, Sendable {
+            public var waiting: Int
+            public var running: Int
+            public var kvCacheUsage: Double
             enum CodingKeys: String, CodingKey { case waiting, running, kvCacheUsage = "kv_cache_usage" }
         }
 

@@ -13,6 +13,10 @@ c. kill -9 of the decode engine: the supervisor restarts it, the router takes it
 d. Ctrl-C (SIGINT to the process group) while a stream is running: the stream finishes with
    [DONE], `baton serve` exits 0, no engine process is left.
 e. kill -9 of `baton serve` itself: its engines notice and exit by themselves.
+f. Autoscaling from a Ray Serve YAML: a decode pool 1…2 and a prefill pool 0…1 (min 0: long
+   prompts take the local path until a prefill exists). Four concurrent streams scale the decode
+   pool up (the new replica joins the router) and start a prefill; when they end, the extra
+   decode is drained and stopped; `baton status` shows the replicas and the decisions.
 
 usage: serve_e2e.py BATON_BINARY   (prints "serve checks passed" last)
 """
@@ -46,6 +50,7 @@ class Serve:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = os.path.join(logdir, f"{name}.log")
         self.log = open(self.log_path, "wb")
+        self.binary = binary
         self.proc = subprocess.Popen([binary, "serve", "--port", str(self.port), *args], stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
 
@@ -182,6 +187,10 @@ def check_default_app(serve):
     text = serve.text()
     for prefix in ["[prefill-0] ", "[decode-0] "]:
         check(prefix in text, f"b: no line prefixed {prefix!r} in the log:\n{serve.tail()}")
+    status = subprocess.run([serve.binary, "status", "--url", serve.url], capture_output=True, text=True, timeout=30)
+    check(status.returncode == 0 and "prefill-0" in status.stdout and "decode-0" in status.stdout
+          and status.stdout.count(" ready ") == 2 and status.stdout.count("healthy") == 2,
+          f"b: baton status: exit {status.returncode}\n{status.stdout}{status.stderr}")
     say(f"b. default app ready in {took:.1f} s: prefill {urls['prefill']}, decode {urls['decode']}, engines pinned to CPUs {sorted(pins.values())}")
 
     client = openai.OpenAI(base_url=serve.url + "/v1", api_key="unused", max_retries=0, timeout=120)
@@ -271,6 +280,81 @@ def check_orphans(binary, logdir):
         serve.kill()
 
 
+SCALING_YAML = """applications:
+  - name: scaling
+    import_path: ray.serve.llm:build_pd_openai_app
+    args:
+      prefill_config:
+        model_loading_config: {model_id: smollm2, model_source: smollm2}
+        engine_kwargs: {kv_transfer_config: {kv_connector: NixlConnector, kv_role: kv_producer}}
+        deployment_config:
+          autoscaling_config: {min_replicas: 0, max_replicas: 1, target_ongoing_requests: 1,
+                               upscale_delay_s: 0.5, downscale_delay_s: 600, look_back_period_s: 2}
+      decode_config:
+        model_loading_config: {model_id: smollm2, model_source: smollm2}
+        engine_kwargs: {kv_transfer_config: {kv_connector: NixlConnector, kv_role: kv_consumer}}
+        deployment_config:
+          autoscaling_config: {min_replicas: 1, max_replicas: 2, target_ongoing_requests: 1,
+                               upscale_delay_s: 1, downscale_delay_s: 3, look_back_period_s: 2}
+"""
+
+
+def app_status(serve):
+    status, text = get(serve.url, "/admin/app")
+    check(status == 200, f"/admin/app answered {status}: {text}")
+    return json.loads(text)
+
+
+def check_autoscaling(binary, logdir):
+    path = os.path.join(logdir, "scaling.yaml")
+    with open(path, "w") as f:
+        f.write(SCALING_YAML)
+    serve = Serve(binary, logdir, "serve-scaling", [path])
+    try:
+        serve.wait_ready()
+        app = app_status(serve)
+        check([r["name"] for r in app["replicas"]] == ["decode-0"], f"f: at start {app['replicas']} (expected decode-0 only: prefill min 0)")
+        results = []
+
+        def stream(i):
+            results.append(call(serve.url, "/v1/completions", {"model": MODEL, "prompt": f"{i}. {LONG}", "max_tokens": 60,
+                                                               "temperature": 0, "stream": True, "ignore_eos": True}))
+
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=stream, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        up = poll(lambda: {e["url"] for e in serve.pools()["decode"] if e["state"] == "healthy"}.__len__() == 2, 60, interval=0.2)
+        check(up, f"f: the decode pool did not grow to 2 healthy replicas under 4 streams:\n{serve.tail()}")
+        grew = time.monotonic() - t0
+        for t in threads:
+            t.join(300)
+        check(len(results) == 4 and all(r.status == 200 and r.done for r in results),
+              f"f: the 4 streams: {[(r.status, r.done, r.error) for r in results]}")
+        prefill = poll(lambda: any(e["state"] == "healthy" for e in serve.pools()["prefill"]), 60, interval=0.2)
+        check(prefill, f"f: no prefill replica was started for the long prompts that wanted one:\n{serve.tail()}")
+        pid1 = next((r["pid"] for r in app_status(serve)["replicas"] if r["name"] == "decode-1"), None)
+        down = poll(lambda: [r["name"] for r in app_status(serve)["replicas"] if r["role"] == "decode"] == ["decode-0"], 60, interval=0.2)
+        check(down, f"f: the extra decode was not drained and stopped after the load ended: {app_status(serve)}\n{serve.tail()}")
+        check(pid1 is None or not alive(pid1), f"f: decode-1's process {pid1} is still running after its scale-down")
+        check("decode-1 stopped (status 0)" in serve.text(), f"f: decode-1 did not exit 0:\n{serve.tail()}")
+        decode = next(a for a in app_status(serve)["autoscalers"] if a["pool"] == "decode")
+        steps = [(d["from"], d["to"]) for d in decode["decisions"]]
+        check(steps == [(1, 2), (2, 1)], f"f: decode autoscaler decisions {decode['decisions']}")
+        status = subprocess.run([binary, "status", "--url", serve.url], capture_output=True, text=True, timeout=30)
+        check("autoscaler decode: 1 replica(s)" in status.stdout and "1→2" in status.stdout and "2→1" in status.stdout,
+              f"f: baton status:\n{status.stdout}{status.stderr}")
+        say(f"f. autoscaling: 4 streams grew decode 1→2 in {grew:.1f} s and started a prefill from 0; after them decode-1 was "
+            f"drained and stopped (exit 0), 2→1; baton status shows both decisions")
+    finally:
+        if serve.proc.poll() is None:
+            os.killpg(serve.proc.pid, signal.SIGINT)
+            try:
+                serve.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     logdir = tempfile.mkdtemp(prefix="serve-e2e-")
@@ -282,6 +366,7 @@ def main():
         check_restart(serve, client, urls)
         check_ctrl_c(serve)
         check_orphans(binary, logdir)
+        check_autoscaling(binary, logdir)
     except CheckFailed as e:
         print(f"FAIL: {e}", file=sys.stderr)
         print(f"--- serve log tail ---\n{serve.tail(60)}", file=sys.stderr)

@@ -29,6 +29,8 @@ public final class Supervisor: Service, Sendable {
         public var cpus: [Int]
         /// How long an engine may take from start to a healthy `/health`.
         public var startupTimeout: Duration = .seconds(300)
+        /// How often autoscaled pools are sampled and decided.
+        public var autoscaleInterval: Duration = .seconds(1)
 
         public init(executable: String, context: ReplicaContext, cpus: [Int]) {
             self.executable = executable
@@ -39,7 +41,7 @@ public final class Supervisor: Service, Sendable {
 
     /// One replica as `baton status` and the logs see it.
     public struct ReplicaState: Sendable, Equatable {
-        public enum Phase: String, Sendable, Equatable { case starting, ready, restarting, stopping, stopped }
+        public enum Phase: String, Sendable, Equatable { case starting, ready, restarting, draining, stopping, stopped }
         public var spec: ReplicaSpec
         public var phase: Phase
         public var pid: Int32?
@@ -51,9 +53,10 @@ public final class Supervisor: Service, Sendable {
     let router: RouterCore
     let settings: Settings
     let logger: Logger
-    private let state = Mutex<State>(State())
+    let state = Mutex<State>(State())
     private let launches: AsyncStream<ReplicaSpec>
-    private let launch: AsyncStream<ReplicaSpec>.Continuation
+    let launch: AsyncStream<ReplicaSpec>.Continuation
+    let started = ContinuousClock.now
     /// Set once every replica started first has been healthy once.
     private let allReady = ExitStatus()
 
@@ -63,6 +66,14 @@ public final class Supervisor: Service, Sendable {
         var stopping = false
         var nextIndex: [PoolRole: Int] = [:]
         var waitingFirst: Set<String> = []
+        /// Autoscaled pools' deciders (fixed pools have none).
+        var autoscalers: [PoolRole: PoolAutoscaler] = [:]
+        /// Replicas scaled down: stopped for good, not restarted.
+        var retired: Set<String> = []
+        /// Cores are dealt to replicas in turn; the next one's turn.
+        var cpuTurn = 0
+        /// RouterCore.splitsWithoutPrefill at the last sample.
+        var lastSplitsWithoutPrefill = 0
     }
 
     public init(app: Application, router: RouterCore, settings: Settings, logger: Logger) throws {
@@ -82,7 +93,16 @@ public final class Supervisor: Service, Sendable {
                 launch.yield(spec)
             }
         }
+        state.withLock { s in
+            s.cpuTurn = first
+            for pool in app.pools {
+                guard var autoscaler = PoolAutoscaler(scaling: pool.llm.scaling) else { continue }
+                _ = autoscaler.start()  // its initial replicas are the ones launched above
+                s.autoscalers[pool.role] = autoscaler
+            }
+        }
         if first == 0 { allReady.set(0) }
+        router.setAppStatus { [weak self] in self?.status().json() ?? Data("{}".utf8) }
     }
 
     /// The next replica of `pool`, on fresh ports.
@@ -111,6 +131,7 @@ public final class Supervisor: Service, Sendable {
                 await self.stopAll()
                 self.launch.finish()
             }
+            group.addTask { await self.autoscale() }
             for await spec in launches {
                 group.addTask { await self.keep(spec) }
             }
@@ -136,6 +157,10 @@ public final class Supervisor: Service, Sendable {
                 }
             } catch {
                 logger.error("\(spec.name) could not start: \(error)")
+                state.withLock { s in
+                    s.replicas[spec.name] = nil
+                    s.autoscalers[spec.role]?.replicaRemoved(nil)
+                }
                 return
             }
             guard let child else { return }
@@ -145,6 +170,7 @@ public final class Supervisor: Service, Sendable {
                 router.add(spec.url, role: role, healthy: true)
                 let first = state.withLock { s in
                     s.replicas[spec.name]?.phase = .ready
+                    s.autoscalers[spec.role]?.replicaAdded(spec.name)
                     return (s.waitingFirst.remove(spec.name) != nil, s.waitingFirst.isEmpty)
                 }
                 logger.info("\(spec.name) ready at \(spec.url) after \(seconds(ContinuousClock.now - started))")
@@ -160,6 +186,10 @@ public final class Supervisor: Service, Sendable {
                 s.children[spec.name] = nil
                 s.replicas[spec.name]?.lastExit = status
                 s.replicas[spec.name]?.pid = nil
+                if s.retired.contains(spec.name) {
+                    s.replicas[spec.name] = nil
+                    return true
+                }
                 if s.stopping { s.replicas[spec.name]?.phase = .stopped } else {
                     s.replicas[spec.name]?.phase = .restarting
                     s.replicas[spec.name]?.restarts += 1

@@ -45,6 +45,9 @@ public struct RoutingState: Sendable {
     public internal(set) var sessions: SessionTable
     /// Turns among equally good endpoints.
     private var rotation = 0
+    /// Requests that wanted the split path while no prefill was up (the demand a prefill pool
+    /// scaled to zero does not see otherwise).
+    public private(set) var splitsWithoutPrefill = 0
 
     public init(config: RouterConfig) {
         self.config = config
@@ -79,6 +82,7 @@ public struct RoutingState: Sendable {
             record(r, prefill: p, decode: decode)
             return (.split(prefill: p, decode: decode), held)
         }
+        splitsWithoutPrefill += 1
         return (fallback(decode, r, reason: .noPrefillHealthy), held)
     }
 
