@@ -36,6 +36,7 @@ public final class RouterCore: Sendable {
     }
 
     func endpoint(_ i: Int) -> Endpoint { state.withLock { $0.pool.members[i].endpoint } }
+    func group(_ i: Int) -> Int? { state.withLock { $0.pool.members[i].group } }
 
     /// A snapshot of both pools, for `/admin/pools` and tests.
     public func members() -> [(member: EndpointPool.Member, indexedBlocks: Int)] {
@@ -80,13 +81,13 @@ public final class RouterCore: Sendable {
     /// Takes `url` into `role`'s pool (a replica the app started), or brings it back if it was
     /// removed or draining. It takes traffic after its first health check, or at once if the
     /// caller has just seen its `/health` answer 200 (`healthy`). False if `url` is not
-    /// `http://host:port`.
+    /// `http://host:port`. `group`: its xPyD group in replica mode.
     @discardableResult
-    public func add(_ url: String, role: EndpointRole, healthy: Bool = false) -> Bool {
+    public func add(_ url: String, role: EndpointRole, healthy: Bool = false, group: Int? = nil) -> Bool {
         guard let endpoint = Endpoint.parse(url) else { return false }
         let (i, isNew, member) = state.withLock { s in
             let before = s.pool.members.count
-            let i = s.add(endpoint, role: role, healthy: healthy)
+            let i = s.add(endpoint, role: role, healthy: healthy, group: group)
             return (i, s.pool.members.count > before, s.pool.members[i])
         }
         logger.info("endpoint added", metadata: ["endpoint": "\(endpoint)", "role": "\(role)"])

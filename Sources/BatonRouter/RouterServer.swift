@@ -75,6 +75,8 @@ public enum RouterServer {
         public var load: Load?
         public var prefixIndexBlocks: Int
         public var lastError: String?
+        /// Its xPyD group in replica mode.
+        public var group: Int?
 
         public struct Load: Codable, Sendable {
             public var waiting: Int
@@ -84,7 +86,7 @@ public enum RouterServer {
         }
 
         enum CodingKeys: String, CodingKey {
-            case url, role, state, load
+            case url, role, state, load, group
             case inFlight = "in_flight", prefixIndexBlocks = "prefix_index_blocks", lastError = "last_error"
         }
     }
@@ -95,7 +97,7 @@ public enum RouterServer {
             out[m.role.rawValue, default: []].append(PoolEntry(
                 url: m.endpoint.url, role: m.role.rawValue, state: m.health.name, inFlight: m.inFlight,
                 load: m.load.map { .init(waiting: $0.waiting, running: $0.running, kvCacheUsage: $0.kvUsage) },
-                prefixIndexBlocks: blocks, lastError: m.lastError))
+                prefixIndexBlocks: blocks, lastError: m.lastError, group: m.group))
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -35,9 +35,9 @@ import Testing
         #expect(lines[0] == "app pd: model smollm2, router http://127.0.0.1:8000, up 42 s")
         #expect(lines[1].hasPrefix("POOL") && lines[1].hasSuffix("URL"))
         let words = lines.map { $0.split(separator: " ").map(String.init) }
-        #expect(words[2] == ["decode", "decode-0", "ready", "healthy", "3", "1", "2", "25.0", "1", "11", "http://127.0.0.1:9002"])
-        #expect(words[3] == ["prefill", "prefill-0", "starting", "-", "-", "-", "-", "-", "0", "10", "http://127.0.0.1:9001"])
-        #expect(words[4] == ["prefill", "-", "-", "ejected", "0", "-", "-", "-", "-", "-", "http://127.0.0.1:7777"], "an endpoint no replica owns")
+        #expect(words[2] == ["decode", "decode-0", "-", "ready", "healthy", "3", "1", "2", "25.0", "1", "11", "http://127.0.0.1:9002"])
+        #expect(words[3] == ["prefill", "prefill-0", "-", "starting", "-", "-", "-", "-", "-", "0", "10", "http://127.0.0.1:9001"])
+        #expect(words[4] == ["prefill", "-", "-", "-", "ejected", "0", "-", "-", "-", "-", "-", "http://127.0.0.1:7777"], "an endpoint no replica owns")
         #expect(lines[5] == "autoscaler decode: 1 replica(s), desired 2 (1…3, ongoing_requests target 2 per replica); last: 1→2 at 30 s (average 4.25)")
         #expect(renderStatus(url: "u", pools: [:], app: nil).hasPrefix("router u (no app"))
     }

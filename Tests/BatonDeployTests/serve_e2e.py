@@ -17,6 +17,8 @@ f. Autoscaling from a Ray Serve YAML: a decode pool 1â€¦2 and a prefill pool 0â€
    prompts take the local path until a prefill exists). Four concurrent streams scale the decode
    pool up (the new replica joins the router) and start a prefill; when they end, the extra
    decode is drained and stopped; `baton status` shows the replicas and the decisions.
+g. Replica mode (AIBrix's xPyD): two 1P1D groups; every split request's prefill and decode
+   (X-Baton-Prefill, X-Baton-Decode) come from one group, and both groups serve.
 
 usage: serve_e2e.py BATON_BINARY   (prints "serve checks passed" last)
 """
@@ -355,6 +357,61 @@ def check_autoscaling(binary, logdir):
                 serve.kill()
 
 
+REPLICA_YAML = """applications:
+  - name: groups
+    import_path: ray.serve.llm:build_pd_openai_app
+    args:
+      pd_mode: replica
+      replica_groups: {prefill: 1, decode: 1}
+      prefill_config:
+        model_loading_config: {model_id: smollm2, model_source: smollm2}
+        engine_kwargs: {kv_transfer_config: {kv_connector: NixlConnector, kv_role: kv_producer}}
+      decode_config:
+        model_loading_config: {model_id: smollm2, model_source: smollm2}
+        engine_kwargs: {kv_transfer_config: {kv_connector: NixlConnector, kv_role: kv_consumer}}
+        deployment_config: {num_replicas: 2}
+"""
+
+
+def check_replica_groups(binary, logdir):
+    path = os.path.join(logdir, "groups.yaml")
+    with open(path, "w") as f:
+        f.write(REPLICA_YAML)
+    serve = Serve(binary, logdir, "serve-groups", [path])
+    try:
+        serve.wait_ready()
+        pools = serve.pools()
+        group_of = {e["url"]: e.get("group") for e in pools["prefill"] + pools["decode"]}
+        check(len(pools["prefill"]) == 2 and len(pools["decode"]) == 2 and sorted(group_of.values()) == [0, 0, 1, 1],
+              f"g: /admin/pools {pools}")
+        results = []
+
+        def one(i):
+            results.append(call(serve.url, "/v1/completions", {"model": MODEL, "prompt": f"{i}. {LONG}", "max_tokens": 4, "temperature": 0}))
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        pairs = []
+        for r in results:
+            check(r.status == 200 and r.headers.get("x-baton-route") == "split", f"g: {r.status} {r.headers} {r.error}")
+            p, d = r.headers["x-baton-prefill"], r.headers["x-baton-decode"]
+            check(group_of[p] == group_of[d], f"g: a request was prefilled in group {group_of[p]} ({p}) and decoded in group {group_of[d]} ({d})")
+            pairs.append(group_of[d])
+        check(len(results) == 8 and set(pairs) == {0, 1}, f"g: groups used {pairs} ({len(results)} answers)")
+        say(f"g. replica mode, two 1P1D groups: 8 split requests, each prefilled and decoded in one group "
+            f"(group 0: {pairs.count(0)}, group 1: {pairs.count(1)})")
+    finally:
+        if serve.proc.poll() is None:
+            os.killpg(serve.proc.pid, signal.SIGINT)
+            try:
+                serve.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     logdir = tempfile.mkdtemp(prefix="serve-e2e-")
@@ -367,6 +424,7 @@ def main():
         check_ctrl_c(serve)
         check_orphans(binary, logdir)
         check_autoscaling(binary, logdir)
+        check_replica_groups(binary, logdir)
     except CheckFailed as e:
         print(f"FAIL: {e}", file=sys.stderr)
         print(f"--- serve log tail ---\n{serve.tail(60)}", file=sys.stderr)

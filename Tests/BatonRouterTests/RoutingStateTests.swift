@@ -33,6 +33,33 @@ import Testing
         #expect(salted.blockHashes[0] != r.blockHashes[0] && salted.blockHashes.count == 2)
     }
 
+    @Test func inReplicaModeAPrefillComesFromItsDecodesGroup() {
+        // Two 1P1D groups added at run time, as `baton serve` does in pd_mode: replica.
+        var s = RoutingState(config: Self.config(prefill: 0, decode: 0))
+        let p0 = s.add(Endpoint.parse("http://127.0.0.1:1000")!, role: .prefill, healthy: true, group: 0)
+        let d0 = s.add(Endpoint.parse("http://127.0.0.1:2000")!, role: .decode, healthy: true, group: 0)
+        let p1 = s.add(Endpoint.parse("http://127.0.0.1:1001")!, role: .prefill, healthy: true, group: 1)
+        let d1 = s.add(Endpoint.parse("http://127.0.0.1:2001")!, role: .decode, healthy: true, group: 1)
+        var pairs: [[Int]] = []
+        for seed in 0..<6 {  // the decodes keep their requests, so load spreads them
+            let (decision, _) = s.decide(Self.request(200, seed: Int32(seed)))
+            guard case .split(let p, let d) = decision else { Issue.record("\(decision)"); return }
+            pairs.append([p, d])
+            _ = s.requestEnded(p, outcome: .success, now: .now)
+        }
+        #expect(Set(pairs) == [[p0, d0], [p1, d1]], "both groups used, never mixed: \(pairs)")
+        for (_, d) in pairs.map({ ($0[0], $0[1]) }) { _ = s.requestEnded(d, outcome: .success, now: .now) }
+        // A failed prefill is retried only inside the group; the other group's prefill is not a candidate.
+        #expect(s.nextPrefill(Self.request(200, seed: 9), excluding: [p0], decode: d0) == p0, "only p0 is in d0's group")
+        s.drain(p0)
+        #expect(s.nextPrefill(Self.request(200, seed: 9), excluding: [p0], decode: d0) == nil)
+        #expect(s.nextDecode(Self.request(200, seed: 9), excluding: [d1], group: 1) == d1)
+        #expect(s.nextDecode(Self.request(200, seed: 9), excluding: [], group: 0) == d0)
+        // d0's group has no prefill up: its long prompts fall back to the local path, not to p1.
+        let (fallback, _) = s.decide(Self.request(200, seed: 20))
+        if case .split(let p, let d) = fallback { #expect(p == p1 && d == d1) }
+    }
+
     @Test func shortPromptsGoLocalLongOnesSplit() {
         var s = RoutingState(config: Self.config())
         let (short, _) = s.decide(Self.request(63))

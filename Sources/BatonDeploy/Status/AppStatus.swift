@@ -25,6 +25,8 @@ public struct AppStatus: Codable, Sendable, Equatable {
         public var restarts: Int
         public var lastExit: Int32?
         public var cpus: [Int]
+        /// Its xPyD group in replica mode.
+        public var group: Int?
     }
 
     public struct Autoscaler: Codable, Sendable, Equatable {
@@ -71,7 +73,7 @@ extension Supervisor {
                 replicas: s.replicas.values.sorted { $0.spec.name < $1.spec.name }.map {
                     AppStatus.Replica(
                         name: $0.spec.name, role: $0.spec.role.rawValue, url: $0.spec.url, phase: $0.phase.rawValue, pid: $0.pid,
-                        restarts: $0.restarts, lastExit: $0.lastExit, cpus: $0.spec.cpus)
+                        restarts: $0.restarts, lastExit: $0.lastExit, cpus: $0.spec.cpus, group: $0.spec.group)
                 },
                 autoscalers: s.autoscalers.sorted { $0.key.rawValue < $1.key.rawValue }.map { role, a in
                     AppStatus.Autoscaler(
@@ -95,13 +97,13 @@ public func renderStatus(url: String, pools: [String: [RouterServer.PoolEntry]],
     } else {
         lines.append("router \(url) (no app: started by `baton router`)")
     }
-    var rows = [["POOL", "REPLICA", "PHASE", "ROUTER", "IN-FLIGHT", "WAITING", "RUNNING", "KV%", "RESTARTS", "PID", "URL"]]
+    var rows = [["POOL", "REPLICA", "GROUP", "PHASE", "ROUTER", "IN-FLIGHT", "WAITING", "RUNNING", "KV%", "RESTARTS", "PID", "URL"]]
     var listed = Set<String>()
     for r in app?.replicas ?? [] {
         let e = endpoints.first { $0.url == r.url }
         listed.insert(r.url)
         rows.append([
-            r.role, r.name, r.phase, e?.state ?? "-", e.map { String($0.inFlight) } ?? "-",
+            r.role, r.name, r.group.map(String.init) ?? "-", r.phase, e?.state ?? "-", e.map { String($0.inFlight) } ?? "-",
             e?.load.map { String($0.waiting) } ?? "-", e?.load.map { String($0.running) } ?? "-",
             e?.load.map { String(format: "%.1f", $0.kvCacheUsage * 100) } ?? "-",
             String(r.restarts), r.pid.map(String.init) ?? "-", r.url,
@@ -109,7 +111,7 @@ public func renderStatus(url: String, pools: [String: [RouterServer.PoolEntry]],
     }
     for e in endpoints where !listed.contains(e.url) {
         rows.append([
-            e.role, "-", "-", e.state, String(e.inFlight), e.load.map { String($0.waiting) } ?? "-",
+            e.role, "-", e.group.map(String.init) ?? "-", "-", e.state, String(e.inFlight), e.load.map { String($0.waiting) } ?? "-",
             e.load.map { String($0.running) } ?? "-", e.load.map { String(format: "%.1f", $0.kvCacheUsage * 100) } ?? "-",
             "-", "-", e.url,
         ])

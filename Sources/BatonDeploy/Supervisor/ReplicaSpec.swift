@@ -15,6 +15,8 @@ public struct ReplicaSpec: Sendable, Equatable {
     public var arguments: [String]
     /// Added to the supervisor's environment.
     public var environment: [String: String]
+    /// Its xPyD group in `pd_mode: replica` (requests stay inside a group).
+    public var group: Int?
 
     public var url: String { "http://127.0.0.1:\(port)" }
 }
@@ -73,7 +75,7 @@ extension PoolConfig {
         var env = llm.envVars
         env["BATON_API_KEY"] = context.engineAPIKey
         env["BATON_KV_SECRET"] = context.kvSecret
-        return ReplicaSpec(name: name, role: role, port: port, kvPort: kvPort, cpus: cpus, arguments: args, environment: env)
+        return ReplicaSpec(name: name, role: role, port: port, kvPort: kvPort, cpus: cpus, arguments: args, environment: env, group: nil)
     }
 }
 

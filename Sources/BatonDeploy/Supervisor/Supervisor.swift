@@ -82,20 +82,28 @@ public final class Supervisor: Service, Sendable {
         self.settings = settings
         self.logger = logger
         (launches, launch) = AsyncStream.makeStream(of: ReplicaSpec.self)
-        let first = app.pools.reduce(0) { $0 + $1.llm.scaling.startReplicas }
-        let cores = cpuAssignment(replicas: first, available: settings.cpus)
-        var k = 0
-        for pool in app.pools {
-            for _ in 0..<pool.llm.scaling.startReplicas {
-                let spec = try makeSpec(pool, cpus: cores[k])
-                k += 1
-                _ = state.withLock { $0.waitingFirst.insert(spec.name) }
-                launch.yield(spec)
+        // Pooled: each pool's starting replicas. Replica mode: whole xPyD groups, as many as
+        // decode_config's replica count, each of x prefills and y decodes.
+        var plan: [(PoolConfig, Int?)] = []
+        if case .replica(let x, let y) = app.pdMode, let p = app.pool(.prefill), let d = app.pool(.decode) {
+            for g in 0..<d.llm.scaling.startReplicas {
+                plan += Array(repeating: (p, g), count: x) + Array(repeating: (d, g), count: y)
             }
+        } else {
+            for pool in app.pools { plan += Array(repeating: (pool, nil), count: pool.llm.scaling.startReplicas) }
+        }
+        let first = plan.count
+        let cores = cpuAssignment(replicas: first, available: settings.cpus)
+        for (k, (pool, group)) in plan.enumerated() {
+            var spec = try makeSpec(pool, cpus: cores[k])
+            spec.group = group
+            _ = state.withLock { $0.waitingFirst.insert(spec.name) }
+            launch.yield(spec)
         }
         state.withLock { s in
             s.cpuTurn = first
             for pool in app.pools {
+                if case .replica = app.pdMode { break }  // groups are fixed (scaling whole groups is not built yet)
                 guard var autoscaler = PoolAutoscaler(scaling: pool.llm.scaling) else { continue }
                 _ = autoscaler.start()  // its initial replicas are the ones launched above
                 s.autoscalers[pool.role] = autoscaler
@@ -165,9 +173,9 @@ public final class Supervisor: Service, Sendable {
             }
             guard let child else { return }
             let started = ContinuousClock.now
-            logger.info("\(spec.name) starting (pid \(child.pid), port \(spec.port)\(spec.cpus.isEmpty ? "" : ", cpus \(spec.cpus.map(String.init).joined(separator: ","))"))")
+            logger.info("\(spec.name) starting (pid \(child.pid), port \(spec.port)\(spec.cpus.isEmpty ? "" : ", cpus \(spec.cpus.map(String.init).joined(separator: ","))")\(spec.group.map { ", group \($0)" } ?? ""))")
             if await waitHealthy(spec, child) {
-                router.add(spec.url, role: role, healthy: true)
+                router.add(spec.url, role: role, healthy: true, group: spec.group)
                 let first = state.withLock { s in
                     s.replicas[spec.name]?.phase = .ready
                     s.autoscalers[spec.role]?.replicaAdded(spec.name)

@@ -76,7 +76,7 @@ public struct RoutingState: Sendable {
         if r.promptTokens - held * config.blockSize < config.splitThreshold {
             return (local(decode, r, reason: r.promptTokens < config.splitThreshold ? .shortPrompt : .cachedPrefix, fallback: false), held)
         }
-        if case .picked(let p) = pick(.prefill, r, excluding: []) {
+        if case .picked(let p) = pick(.prefill, r, excluding: [], group: pool.members[decode].group) {
             pool.requestStarted(p)
             pool.requestStarted(decode)
             record(r, prefill: p, decode: decode)
@@ -102,8 +102,9 @@ public struct RoutingState: Sendable {
 
     /// Another prefill for a split whose prefill failed: one not tried yet if any is up, else
     /// one tried before that is up again (a restarted engine, probed back); nil when none is up.
-    public mutating func nextPrefill(_ r: RoutingRequest, excluding tried: Set<Int>) -> Int? {
-        guard let p = pickPreferringUntried(.prefill, r, tried: tried) else { return nil }
+    /// In replica mode, only prefills of `decode`'s group.
+    public mutating func nextPrefill(_ r: RoutingRequest, excluding tried: Set<Int>, decode: Int? = nil) -> Int? {
+        guard let p = pickPreferringUntried(.prefill, r, tried: tried, group: decode.flatMap { pool.members[$0].group }) else { return nil }
         pool.requestStarted(p)
         indexes[p].insert(r.blockHashes)
         return p
@@ -111,8 +112,9 @@ public struct RoutingState: Sendable {
 
     /// Another decode for a request whose decode failed before its first byte (untried first,
     /// as for prefills).
-    public mutating func nextDecode(_ r: RoutingRequest, excluding tried: Set<Int>, fallback: Bool = false) -> Int? {
-        guard let d = pickPreferringUntried(.decode, r, tried: tried) else { return nil }
+    /// After a split, in replica mode, only decodes of the prefill's group (`group`).
+    public mutating func nextDecode(_ r: RoutingRequest, excluding tried: Set<Int>, fallback: Bool = false, group: Int? = nil) -> Int? {
+        guard let d = pickPreferringUntried(.decode, r, tried: tried, group: group) else { return nil }
         pool.requestStarted(d, fallback: fallback)
         record(r, prefill: nil, decode: d)
         return d
@@ -132,17 +134,20 @@ public struct RoutingState: Sendable {
 
     // MARK: Scoring
 
-    private mutating func pickPreferringUntried(_ role: EndpointRole, _ r: RoutingRequest, tried: Set<Int>) -> Int? {
-        if case .picked(let i) = pick(role, r, excluding: tried) { return i }
-        if case .picked(let i) = pick(role, r, excluding: []) { return i }
+    private mutating func pickPreferringUntried(_ role: EndpointRole, _ r: RoutingRequest, tried: Set<Int>, group: Int?) -> Int? {
+        if case .picked(let i) = pick(role, r, excluding: tried, group: group) { return i }
+        if case .picked(let i) = pick(role, r, excluding: [], group: group) { return i }
         return nil
     }
 
     enum Pick: Equatable { case picked(Int), noneUp, allOverloaded }
 
-    /// The best endpoint of `role` by weighted prefix, load and session scores.
-    mutating func pick(_ role: EndpointRole, _ r: RoutingRequest, excluding: Set<Int>) -> Pick {
-        let up = pool.indices(role).filter { pool.isUp($0) && !excluding.contains($0) }
+    /// The best endpoint of `role` by weighted prefix, load and session scores; of `group`'s
+    /// members only when a group is given.
+    mutating func pick(_ role: EndpointRole, _ r: RoutingRequest, excluding: Set<Int>, group: Int? = nil) -> Pick {
+        let up = pool.indices(role).filter {
+            pool.isUp($0) && !excluding.contains($0) && (group == nil || pool.members[$0].group == group)
+        }
         guard !up.isEmpty else { return .noneUp }
         let open = up.filter { !pool.isOverloaded($0) }
         guard !open.isEmpty else { return .allOverloaded }
@@ -197,8 +202,8 @@ public struct RoutingState: Sendable {
     /// A replica added at run time (or back at the same URL: a restarted engine, its cache
     /// empty). Its index.
     @discardableResult
-    public mutating func add(_ endpoint: Endpoint, role: EndpointRole, healthy: Bool = false) -> Int {
-        let (i, isNew) = pool.add(endpoint, role: role, healthy: healthy)
+    public mutating func add(_ endpoint: Endpoint, role: EndpointRole, healthy: Bool = false, group: Int? = nil) -> Int {
+        let (i, isNew) = pool.add(endpoint, role: role, healthy: healthy, group: group)
         if isNew {
             indexes.append(PrefixIndex(capacity: config.prefixIndexBlocks))
         } else {

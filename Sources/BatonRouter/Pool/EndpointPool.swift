@@ -35,6 +35,9 @@ public struct EndpointPool: Sendable {
     public struct Member: Sendable {
         public let endpoint: Endpoint
         public let role: EndpointRole
+        /// The xPyD group (AIBrix's replica mode) it belongs to: a request's prefill and decode
+        /// come from one group. Nil: pooled, any prefill with any decode.
+        public internal(set) var group: Int? = nil
         public internal(set) var health: Health = .healthy
         /// Requests the router has sent there that have not ended.
         public internal(set) var inFlight = 0
@@ -118,9 +121,10 @@ public struct EndpointPool: Sendable {
     /// An endpoint added at run time (a replica the app started), or one removed or draining
     /// at the same URL brought back. It is probed before it takes traffic, unless the caller
     /// has just seen it `healthy`. Its index, and whether it is a new member.
-    public mutating func add(_ endpoint: Endpoint, role: EndpointRole, healthy: Bool = false) -> (index: Int, isNew: Bool) {
+    public mutating func add(_ endpoint: Endpoint, role: EndpointRole, healthy: Bool = false, group: Int? = nil) -> (index: Int, isNew: Bool) {
         let health: Health = healthy ? .healthy : .probing
         if let i = members.firstIndex(where: { $0.endpoint == endpoint && $0.role == role }) {
+            members[i].group = group
             switch members[i].health {
             case .removed, .draining:
                 members[i].health = health
@@ -132,7 +136,7 @@ public struct EndpointPool: Sendable {
             }
             return (i, false)
         }
-        members.append(Member(endpoint: endpoint, role: role, health: health, backoff: settings.baseBackoff))
+        members.append(Member(endpoint: endpoint, role: role, group: group, health: health, backoff: settings.baseBackoff))
         return (members.count - 1, true)
     }
 

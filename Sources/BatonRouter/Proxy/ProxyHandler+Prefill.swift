@@ -19,7 +19,8 @@ extension ProxyHandler {
         case failed
     }
 
-    func prefill(_ call: Call, first: Int) async throws -> PrefillResult {
+    /// `decode`: the split's decode (in replica mode, retries stay in its group).
+    func prefill(_ call: Call, first: Int, decode: Int) async throws -> PrefillResult {
         let bytes = call.body.prefillBytes()
         var tried: Set<Int> = [first]
         var p = first, attempts = 1
@@ -55,7 +56,7 @@ extension ProxyHandler {
                 core.ended(p, .failure("prefill call failed: \(error)"))
             }
             guard attempts < config.prefillTries,
-                  let next = core.state.withLock({ $0.nextPrefill(call.routing, excluding: tried) }) else { return .failed }
+                  let next = core.state.withLock({ $0.nextPrefill(call.routing, excluding: tried, decode: decode) }) else { return .failed }
             core.metrics.retry(role: .prefill)
             core.started([next])
             tried.insert(next)

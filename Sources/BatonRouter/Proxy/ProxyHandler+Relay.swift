@@ -25,7 +25,7 @@ extension ProxyHandler {
     }
 
     func relay(
-        _ call: Call, bytes: Data, decode first: Int, path: String, fallback: Bool, prefill: Endpoint? = nil
+        _ call: Call, bytes: Data, decode first: Int, path: String, fallback: Bool, prefill: Endpoint? = nil, group: Int? = nil
     ) async throws -> Response {
         var tried: Set<Int> = [first]
         var d = first, attempts = 1
@@ -46,7 +46,7 @@ extension ProxyHandler {
                 core.ended(d, .failure("decode call failed: \(error)"), fallback: fallback)
             }
             guard attempts < config.decodeTries,
-                  let next = core.state.withLock({ $0.nextDecode(call.routing, excluding: tried, fallback: fallback) }) else {
+                  let next = core.state.withLock({ $0.nextDecode(call.routing, excluding: tried, fallback: fallback, group: group) }) else {
                 let error = APIError.unavailable("No decode endpoint could take the request.", retryAfter: config.retryAfterSeconds)
                 core.metrics.request(path: path, code: error.status)
                 throw error

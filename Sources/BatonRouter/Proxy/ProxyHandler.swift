@@ -103,7 +103,7 @@ struct ProxyHandler: Sendable {
             // The decision is counted once the prefill has said whether the split stands.
             let result: PrefillResult
             do {
-                result = try await prefill(call, first: p)
+                result = try await prefill(call, first: p, decode: d)
             } catch {
                 core.ended(d, .neutral)  // the client left during the prefill
                 throw error
@@ -112,7 +112,8 @@ struct ProxyHandler: Sendable {
             case .params(let params, let prefill):
                 core.metrics.decision(path: "split", reason: .longPrompt)
                 return try await relay(
-                    call, bytes: call.body.decodeBytes(kvTransferParams: params), decode: d, path: "split", fallback: false, prefill: prefill)
+                    call, bytes: call.body.decodeBytes(kvTransferParams: params), decode: d, path: "split", fallback: false, prefill: prefill,
+                    group: core.group(d))
             case .clientError(let response):
                 core.metrics.decision(path: "split", reason: .longPrompt)
                 core.ended(d, .neutral)
