@@ -36,6 +36,8 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Seconds: the whole decode call.") var requestTimeout = 600.0
     @Option(help: "Seconds between health checks of each endpoint.") var healthInterval = 1.0
     @Option(help: "Seconds between load scrapes of each endpoint's /metrics.") var scrapeInterval = 1.0
+    @Option(help: "Seconds a request waits for a decode to come back when none is up, before its 503 (0: at once).")
+    var waitForDecode = 0.0
     @Option(help: "Largest request body in bytes.") var maxBodyBytes = 4 << 20
     @Option(help: "Seconds streams in flight get after SIGTERM.") var shutdownTimeout = 30.0
 
@@ -63,6 +65,8 @@ struct RouterCommand: AsyncParsableCommand {
         c.health.checkInterval = try Self.seconds(healthInterval, "--health-interval")
         c.health.scrapeInterval = try Self.seconds(scrapeInterval, "--scrape-interval")
         c.maxBodyBytes = maxBodyBytes
+        guard waitForDecode >= 0, waitForDecode < 1e6 else { throw ValidationError("--wait-for-decode must be 0 or a positive number of seconds") }
+        c.waitForDecode = .milliseconds(Int64(waitForDecode * 1000))
         guard (1...65535).contains(port) else { throw ValidationError("--port must be in 1...65535") }
         let problems = c.problems()
         guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }

@@ -17,7 +17,7 @@ import Testing
                 engine block_size 16, kv_cache_dtype auto, prefix caching on, kv_role kv_consumer
                 health every 10s (timeout 30s), graceful shutdown 20s
             router on 127.0.0.1:8000
-              split_threshold 64 tokens, block_size 16, prefill_failure local
+              split_threshold 64 tokens, block_size 16, prefill_failure local, wait_for_decode 30s
               weights prefix 2 load 1 session 4, session_header x-session-id
               auth off, tokenizer smollm2's, loaded in the router
             """)

@@ -8,8 +8,9 @@ b. The default app (no file) on a free port: ready within seconds, one prefill a
    engine as child processes, each pinned to its own core, logs prefixed by replica name; the
    openai client's chat and completions (streamed and not) through the router; a long prompt
    takes the split path (X-Baton-Route), a short one the local path.
-c. kill -9 of the decode engine: the supervisor restarts it, the router takes it back, and
-   requests work again.
+c. kill -9 of the decode engine, then of the prefill, under load from two clients: each is
+   restarted on its port and taken back by the router, and every request is answered (the
+   router waits for a decode to come back rather than answer 503).
 d. Ctrl-C (SIGINT to the process group) while a stream is running: the stream finishes with
    [DONE], `baton serve` exits 0, no engine process is left.
 e. kill -9 of `baton serve` itself: its engines notice and exit by themselves.
@@ -216,20 +217,49 @@ def check_default_app(serve):
 
 
 def check_restart(serve, client, urls):
-    decode_port = urls["decode"].rsplit(":", 1)[1]
-    engines = serve.engines()
-    old = engines[decode_port]
-    t0 = time.monotonic()
-    os.kill(old, signal.SIGKILL)
-    back = poll(lambda: serve.engines().get(decode_port) not in (None, old)
-                and any(e["state"] == "healthy" for e in serve.pools()["decode"]), 60, interval=0.1)
-    check(back, f"c: the decode engine was not restarted and healthy within 60 s:\n{serve.tail()}")
-    took = time.monotonic() - t0
-    check("decode-0 exited" in serve.text(), f"c: no 'decode-0 exited' in the log:\n{serve.tail()}")
-    reply = client.completions.create(model=MODEL, prompt=LONG, max_tokens=4, temperature=0)
-    check(reply.choices[0].text is not None and reply.usage.completion_tokens >= 1, f"c: after the restart: {reply}")
-    say(f"c. decode-0 killed (pid {old}): restarted as pid {serve.engines()[decode_port]} on its port and healthy in the router "
-        f"{took:.1f} s later; requests work")
+    """kill -9 of the decode, then of the prefill, while two clients keep sending short (local)
+    and long (split) requests: each engine is restarted on its port, and every request gets its
+    whole answer (none had started: non-streamed answers come whole)."""
+    stop, outcomes, busy = threading.Event(), [], [0]
+
+    def load(i):
+        n = 0
+        while not stop.is_set():
+            busy[0] += 1
+            prompt = f"({i}-{n}) " + (LONG if n % 2 else "Hello there,")  # distinct from the first block: nothing cached
+            r = call(serve.url, "/v1/completions", {"model": MODEL, "prompt": prompt, "max_tokens": 6, "temperature": 0}, timeout=120)
+            busy[0] -= 1
+            outcomes.append((r.status, r.headers.get("x-baton-route"), (r.error or {}).get("message") if r.error else None))
+            n += 1
+
+    threads = [threading.Thread(target=load, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    lines = []
+    try:
+        time.sleep(1.5)
+        for role in ["decode", "prefill"]:
+            port = urls[role].rsplit(":", 1)[1]
+            old = serve.engines()[port]
+            t0 = time.monotonic()
+            in_flight = busy[0]
+            os.kill(old, signal.SIGKILL)
+            back = poll(lambda: serve.engines().get(port) not in (None, old)
+                        and any(e["state"] == "healthy" for e in serve.pools()[role]), 60, interval=0.1)
+            check(back, f"c: the {role} engine was not restarted and healthy within 60 s:\n{serve.tail()}")
+            check(f"{role}-0 exited" in serve.text(), f"c: no '{role}-0 exited' in the log:\n{serve.tail()}")
+            check(in_flight > 0, f"c: no request was in flight when {role}-0 was killed")
+            lines.append(f"{role}-0 killed with {in_flight} request(s) in flight, back as pid {serve.engines()[port]} "
+                         f"in {time.monotonic() - t0:.1f} s")
+            time.sleep(3)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(150)
+    bad = [o for o in outcomes if o[0] != 200]
+    check(not bad, f"c: {len(bad)} of {len(outcomes)} requests under the kills failed: {bad[:5]}")
+    routes = {r: sum(1 for o in outcomes if o[1] == r) for r in ("split", "local")}
+    say(f"c. kill -9 under load: {'; '.join(lines)}; all {len(outcomes)} requests answered 200 ({routes['split']} split, {routes['local']} local)")
 
 
 def check_ctrl_c(serve):

@@ -49,6 +49,12 @@ import Testing
         #expect(back.index == 3 && !back.isNew)
         #expect(p.members[3].health == .probing && p.members[3].lastError == nil && p.members[3].inFlight == 0)
         #expect(p.members.count == 4)
+        // Seen healthy by the caller outranks an ejection's backoff.
+        p.requestStarted(3)
+        _ = p.requestEnded(3, outcome: .failure("refused"), now: t0)
+        #expect(!p.isUp(3))
+        _ = p.add(e, role: .decode, healthy: true)
+        #expect(p.isUp(3) && p.members[3].lastError == nil)
         // A replica the caller has just seen answer /health takes traffic at once.
         let seen = p.add(Endpoint.parse("http://127.0.0.1:2004")!, role: .prefill, healthy: true)
         #expect(seen.isNew && p.isUp(seen.index) && p.indices(.prefill) == [0, 4])

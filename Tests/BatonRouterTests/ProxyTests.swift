@@ -7,6 +7,7 @@ import BatonRouter
 import BatonTesting
 import Foundation
 import NIOCore
+import Synchronization
 import Testing
 
 @Suite struct ProxyTests {
@@ -128,6 +129,34 @@ import Testing
         #expect(a.status == 200)
         #expect(a.body.hasPrefix("data: {\"n\":1}\n\ndata: {\"error\":"))
         #expect(a.body.hasSuffix("data: [DONE]\n\n"))
+    }
+
+    @Test func withWaitForDecodeARequestWaitsForADecodeToComeBack() async throws {
+        let d = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("back")) }
+        let router = try await LiveRouter.start(prefill: [], decode: []) { $0.waitForDecode = .seconds(20) }
+        defer { Task { await router.stop(); d.stop() } }
+        let waiting = Task { try await router.post("/v1/completions", #"{"prompt":"hi"}"#) }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(d.received.isEmpty)
+        router.core.add(d.url, role: .decode, healthy: true)  // the replica is back
+        let a = try await waiting.value
+        #expect(a.status == 200 && a.body.contains("back"))
+        // A decode that dies before its first byte, with no other up: the retry waits for it too.
+        let calls = Mutex(0)
+        let flaky = try await FakeUpstream.start { _ in
+            let n = calls.withLock { n in
+                defer { n += 1 }
+                return n
+            }
+            return n == 0 ? .json(status: 503, body: Data("{}".utf8)) : .json(status: 200, body: completionJSON("again"))
+        }
+        let r2 = try await LiveRouter.start(prefill: [], decode: [flaky.url]) { $0.waitForDecode = .seconds(20) }
+        defer { Task { await r2.stop(); flaky.stop() } }
+        let retried = Task { try await r2.post("/v1/completions", #"{"prompt":"hi"}"#) }
+        try await Task.sleep(for: .milliseconds(500))
+        r2.core.add(flaky.url, role: .decode, healthy: true)  // ejected by its 503; seen healthy again
+        let b = try await retried.value
+        #expect(b.status == 200 && b.body.contains("again") && flaky.received.count == 2)
     }
 
     @Test func noDecodeIs503() async throws {

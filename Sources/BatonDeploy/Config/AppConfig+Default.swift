@@ -4,6 +4,10 @@
 import BatonRouter
 
 extension AppConfig {
+    /// How long the app's router lets a request wait for a decode while none is up (the
+    /// supervisor is restarting it) before answering 503.
+    public static let defaultWaitForDecode: Duration = .seconds(30)
+
     /// The model pulled on first use when no file names one.
     public static let defaultModel = "smollm2"
 
@@ -20,6 +24,7 @@ extension AppConfig {
         var router = RouterConfig(prefill: [], decode: [])
         router.port = port
         router.tokenizer = .gguf(path: defaultModel)
+        router.waitForDecode = defaultWaitForDecode
         return AppConfig(application: app, router: router)
     }
 }

@@ -44,6 +44,7 @@ extension AppConfig {
         let application = try Application.load(apps[0])
         // The engines' model file holds the tokenizer: the router loads it unless told otherwise.
         router.tokenizer = .gguf(path: application.model.modelSource)
+        router.waitForDecode = AppConfig.defaultWaitForDecode
         if let section = top.take("router") {
             try router.load(section)
         }

@@ -17,7 +17,7 @@ extension AppConfig {
         }
         for pool in app.pools { lines += pool.planLines(pdMode: app.pdMode) }
         lines.append("router on \(router.host):\(router.port)")
-        lines.append("  split_threshold \(router.splitThreshold) tokens, block_size \(router.blockSize), prefill_failure \(router.prefillFailure.rawValue)")
+        lines.append("  split_threshold \(router.splitThreshold) tokens, block_size \(router.blockSize), prefill_failure \(router.prefillFailure.rawValue), wait_for_decode \(router.waitForDecode.planSeconds)")
         lines.append("  weights prefix \(formatNumber(router.weights.prefix)) load \(formatNumber(router.weights.load)) session \(formatNumber(router.weights.session)), session_header \(router.sessionHeader)")
         lines.append("  auth \(router.apiKeys.isEmpty ? "off" : "\(router.apiKeys.count) key(s)"), tokenizer \(router.tokenizer.planText)")
         if !ignored.isEmpty {

@@ -33,6 +33,7 @@ extension RouterConfig {
         if let v = map.take("max_sessions") { maxSessions = try v.int(atLeast: 1) }
         if let v = map.take("max_body_bytes") { maxBodyBytes = try v.int(atLeast: 1024) }
         if let v = map.take("retry_after_seconds") { retryAfterSeconds = try v.int(atLeast: 0) }
+        if let v = map.take("wait_for_decode_s") { waitForDecode = try v.seconds(atLeast: 0) }
         if let w = map.take("weights") {
             let wm = try w.mapping()
             if let v = wm.take("prefix") { weights.prefix = try v.double() }

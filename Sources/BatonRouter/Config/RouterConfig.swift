@@ -105,6 +105,10 @@ public struct RouterConfig: Sendable {
     public var maxSessions: Int = 100_000
     public var maxBodyBytes: Int = 4 << 20
     public var retryAfterSeconds: Int = 1
+    /// When no decode endpoint is up, a request (or a decode retry) waits up to this long for
+    /// one to come back before its 503. Zero: answer at once. `baton serve` waits 30 s, since
+    /// its supervisor restarts a dead engine within seconds.
+    public var waitForDecode: Duration = .zero
 
     /// Measured (docs/router.md, "Split threshold"): from 64 prompt tokens a local prefill
     /// already stalls the decode's other streams (their ITL 33 ms vs 23 ms split, worst gap 301 ms vs

@@ -126,12 +126,14 @@ public struct EndpointPool: Sendable {
         if let i = members.firstIndex(where: { $0.endpoint == endpoint && $0.role == role }) {
             members[i].group = group
             switch members[i].health {
-            case .removed, .draining:
+            case .removed, .draining, .ejected, .probing:
+                // Back (or seen healthy by the caller, which outranks an ejection's backoff).
+                guard healthy || members[i].health == .removed || members[i].health == .draining else { break }
                 members[i].health = health
                 members[i].backoff = settings.baseBackoff
                 members[i].lastError = nil
                 members[i].load = nil
-            case .healthy, .ejected, .probing:
+            case .healthy:
                 break
             }
             return (i, false)

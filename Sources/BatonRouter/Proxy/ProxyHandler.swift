@@ -86,7 +86,15 @@ struct ProxyHandler: Sendable {
     }
 
     func route(_ call: Call) async throws -> Response {
-        let (decision, held) = core.state.withLock { $0.decide(call.routing) }
+        var (decision, held) = core.state.withLock { $0.decide(call.routing) }
+        if case .reject(_, .noDecodeHealthy) = decision, config.waitForDecode > .zero {
+            // No decode up: wait for one to come back (a restarting replica) rather than fail.
+            let deadline = ContinuousClock.now + config.waitForDecode
+            while case .reject(_, .noDecodeHealthy) = decision, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))  // throws when the client leaves
+                (decision, held) = core.state.withLock { $0.decide(call.routing) }
+            }
+        }
         core.metrics.prefix(hit: held, of: call.routing.blockHashes.count)
         switch decision {
         case .reject(let error, let reason):
