@@ -81,13 +81,14 @@ public final class RouterCore: Sendable {
     /// Takes `url` into `role`'s pool (a replica the app started), or brings it back if it was
     /// removed or draining. It takes traffic after its first health check, or at once if the
     /// caller has just seen its `/health` answer 200 (`healthy`). False if `url` is not
-    /// `http://host:port`. `group`: its xPyD group in replica mode.
+    /// `http://host:port`. `group`: its xPyD group in replica mode; `maxInFlight`: its own limit
+    /// of requests in flight (its pool's `max_ongoing_requests`) instead of the router's.
     @discardableResult
-    public func add(_ url: String, role: EndpointRole, healthy: Bool = false, group: Int? = nil) -> Bool {
+    public func add(_ url: String, role: EndpointRole, healthy: Bool = false, group: Int? = nil, maxInFlight: Int? = nil) -> Bool {
         guard let endpoint = Endpoint.parse(url) else { return false }
         let (i, isNew, member) = state.withLock { s in
             let before = s.pool.members.count
-            let i = s.add(endpoint, role: role, healthy: healthy, group: group)
+            let i = s.add(endpoint, role: role, healthy: healthy, group: group, maxInFlight: maxInFlight)
             return (i, s.pool.members.count > before, s.pool.members[i])
         }
         logger.info("endpoint added", metadata: ["endpoint": "\(endpoint)", "role": "\(role)"])

@@ -55,9 +55,14 @@ import Testing
         #expect(!p.isUp(3))
         _ = p.add(e, role: .decode, healthy: true)
         #expect(p.isUp(3) && p.members[3].lastError == nil)
+        // A pool's max_ongoing_requests is the replica's own limit.
+        let limited = p.add(Endpoint.parse("http://127.0.0.1:2005")!, role: .decode, healthy: true, maxInFlight: 1)
+        #expect(!p.isOverloaded(limited.index))
+        p.requestStarted(limited.index)
+        #expect(p.isOverloaded(limited.index), "1 in flight reaches its own limit of 1 (the pool's is 2)")
         // A replica the caller has just seen answer /health takes traffic at once.
         let seen = p.add(Endpoint.parse("http://127.0.0.1:2004")!, role: .prefill, healthy: true)
-        #expect(seen.isNew && p.isUp(seen.index) && p.indices(.prefill) == [0, 4])
+        #expect(seen.isNew && p.isUp(seen.index) && p.indices(.prefill) == [0, 5])
     }
 
     @Test func failureEjectsThenProbeRestores() {

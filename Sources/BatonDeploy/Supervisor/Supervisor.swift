@@ -175,7 +175,9 @@ public final class Supervisor: Service, Sendable {
             let started = ContinuousClock.now
             logger.info("\(spec.name) starting (pid \(child.pid), port \(spec.port)\(spec.cpus.isEmpty ? "" : ", cpus \(spec.cpus.map(String.init).joined(separator: ","))")\(spec.group.map { ", group \($0)" } ?? ""))")
             if await waitHealthy(spec, child) {
-                router.add(spec.url, role: role, healthy: true, group: spec.group)
+                router.add(
+                    spec.url, role: role, healthy: true, group: spec.group,
+                    maxInFlight: app.pool(spec.role)?.llm.deployment.maxOngoingRequests)
                 let first = state.withLock { s in
                     s.replicas[spec.name]?.phase = .ready
                     s.autoscalers[spec.role]?.replicaAdded(spec.name)

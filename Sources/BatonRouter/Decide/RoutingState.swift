@@ -202,8 +202,10 @@ public struct RoutingState: Sendable {
     /// A replica added at run time (or back at the same URL: a restarted engine, its cache
     /// empty). Its index.
     @discardableResult
-    public mutating func add(_ endpoint: Endpoint, role: EndpointRole, healthy: Bool = false, group: Int? = nil) -> Int {
-        let (i, isNew) = pool.add(endpoint, role: role, healthy: healthy, group: group)
+    public mutating func add(
+        _ endpoint: Endpoint, role: EndpointRole, healthy: Bool = false, group: Int? = nil, maxInFlight: Int? = nil
+    ) -> Int {
+        let (i, isNew) = pool.add(endpoint, role: role, healthy: healthy, group: group, maxInFlight: maxInFlight)
         if isNew {
             indexes.append(PrefixIndex(capacity: config.prefixIndexBlocks))
         } else {

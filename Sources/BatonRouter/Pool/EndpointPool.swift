@@ -38,6 +38,8 @@ public struct EndpointPool: Sendable {
         /// The xPyD group (AIBrix's replica mode) it belongs to: a request's prefill and decode
         /// come from one group. Nil: pooled, any prefill with any decode.
         public internal(set) var group: Int? = nil
+        /// Its own limit of requests in flight (a pool's `max_ongoing_requests`); nil: the pool's.
+        public internal(set) var maxInFlight: Int? = nil
         public internal(set) var health: Health = .healthy
         /// Requests the router has sent there that have not ended.
         public internal(set) var inFlight = 0
@@ -78,7 +80,7 @@ public struct EndpointPool: Sendable {
 
     /// Healthy, not draining: may take requests (if not overloaded).
     public func isUp(_ i: Int) -> Bool { members[i].health == .healthy }
-    public func isOverloaded(_ i: Int) -> Bool { members[i].inFlight >= maxInFlight }
+    public func isOverloaded(_ i: Int) -> Bool { members[i].inFlight >= (members[i].maxInFlight ?? maxInFlight) }
 
     // MARK: Events
 
@@ -121,10 +123,13 @@ public struct EndpointPool: Sendable {
     /// An endpoint added at run time (a replica the app started), or one removed or draining
     /// at the same URL brought back. It is probed before it takes traffic, unless the caller
     /// has just seen it `healthy`. Its index, and whether it is a new member.
-    public mutating func add(_ endpoint: Endpoint, role: EndpointRole, healthy: Bool = false, group: Int? = nil) -> (index: Int, isNew: Bool) {
+    public mutating func add(
+        _ endpoint: Endpoint, role: EndpointRole, healthy: Bool = false, group: Int? = nil, maxInFlight: Int? = nil
+    ) -> (index: Int, isNew: Bool) {
         let health: Health = healthy ? .healthy : .probing
         if let i = members.firstIndex(where: { $0.endpoint == endpoint && $0.role == role }) {
             members[i].group = group
+            members[i].maxInFlight = maxInFlight
             switch members[i].health {
             case .removed, .draining, .ejected, .probing:
                 // Back (or seen healthy by the caller, which outranks an ejection's backoff).
@@ -138,7 +143,8 @@ public struct EndpointPool: Sendable {
             }
             return (i, false)
         }
-        members.append(Member(endpoint: endpoint, role: role, group: group, health: health, backoff: settings.baseBackoff))
+        members.append(Member(
+            endpoint: endpoint, role: role, group: group, maxInFlight: maxInFlight, health: health, backoff: settings.baseBackoff))
         return (members.count - 1, true)
     }
 
