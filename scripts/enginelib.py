@@ -2,6 +2,8 @@
 import http.client
 import os
 import random
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -99,3 +101,58 @@ def metrics(port):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     c.request("GET", "/metrics")
     return parse_metrics(c.getresponse().read().decode())
+
+
+class ServeProcess:
+    """One `baton serve` process in its own process group (so Ctrl-C can be sent as a terminal
+    sends it), its output in `logdir/NAME.log`."""
+
+    def __init__(self, binary, logdir, name, args=(), port=None):
+        self.port = port or free_ports(1)[0]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = os.path.join(logdir, f"{name}.log")
+        self.binary = binary
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen([binary, "serve", "--port", str(self.port), *args], stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def tail(self, lines=40):
+        return "\n".join(line[:300] for line in self.text().splitlines()[-lines:])
+
+    def wait_ready(self, timeout=120):
+        """Seconds until it logged `ready: http…` and its /health answered 200; RuntimeError if it
+        exits or time runs out."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"baton serve exited with {self.proc.returncode}:\n{self.tail()}")
+            if re.search(r"\bready: http", self.text()) and self.health() == 200:
+                return time.monotonic() - t0
+            time.sleep(0.1)
+        raise RuntimeError(f"baton serve not ready after {timeout} s:\n{self.tail()}")
+
+    def health(self):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            c.request("GET", "/health")
+            return c.getresponse().status
+        except OSError:
+            return None
+
+    def stop(self):
+        """Ctrl-C, as a terminal sends it; killed if still there after a minute."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()

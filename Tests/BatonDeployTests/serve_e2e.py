@@ -25,7 +25,6 @@ usage: serve_e2e.py BATON_BINARY   (prints "serve checks passed" last)
 """
 
 import json
-import re
 import os
 import signal
 import subprocess
@@ -37,44 +36,25 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "BatonServerTests"))
-from pd_e2e import CheckFailed, check, free_port, get, poll, say  # noqa: E402
+from pd_e2e import CheckFailed, check, get, poll, say  # noqa: E402
 from pd_proxy import call  # noqa: E402
+from enginelib import ServeProcess  # noqa: E402
 
 MODEL = "smollm2"
 LONG = " ".join(f"Paragraph {i}: the harbour master counted {i * 7} boats and wrote each name in the ledger." for i in range(12))
 
 
-class Serve:
-    """One `baton serve` process in its own process group (so Ctrl-C can be sent as a terminal
-    sends it), its output in a log file."""
-
-    def __init__(self, binary, logdir, name, args=()):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = os.path.join(logdir, f"{name}.log")
-        self.log = open(self.log_path, "wb")
-        self.binary = binary
-        self.proc = subprocess.Popen([binary, "serve", "--port", str(self.port), *args], stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
-
-    def text(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def tail(self, lines=40):
-        return "\n".join(line[:300] for line in self.text().splitlines()[-lines:])
+class Serve(ServeProcess):
+    """`baton serve` (enginelib's), seen from the checks: its engine children and pools."""
 
     def wait_ready(self, timeout=120):
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            check(self.proc.poll() is None, f"baton serve exited with {self.proc.returncode}:\n{self.tail()}")
-            if re.search(r"\bready: http", self.text()) and health(self.url) == 200:
-                return time.monotonic() - t0
-            time.sleep(0.1)
-        raise CheckFailed(f"baton serve not ready after {timeout} s:\n{self.tail()}")
+        try:
+            return super().wait_ready(timeout)
+        except RuntimeError as e:
+            raise CheckFailed(str(e))
 
     def engines(self):
-        """{replica name: pid} of this process's live children, by their log prefix's name."""
+        """{engine port: pid} of this process's live engine children."""
         out = {}
         for pid in children(self.proc.pid):
             args = cmdline(pid)
@@ -88,17 +68,13 @@ class Serve:
         check(status == 200, f"/admin/pools answered {status}: {text}")
         return json.loads(text)
 
-    def kill(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
 
-
-def health(url):
-    try:
-        return get(url, "/health", timeout=2)[0]
-    except OSError:
-        return None
+def serve_file(binary, logdir, name, yaml):
+    """`baton serve NAME.yaml` with `yaml` written to the log folder."""
+    path = os.path.join(logdir, f"{name}.yaml")
+    with open(path, "w") as f:
+        f.write(yaml)
+    return Serve(binary, logdir, f"serve-{name}", [path])
 
 
 def children(pid):
@@ -338,10 +314,7 @@ def app_status(serve):
 
 
 def check_autoscaling(binary, logdir):
-    path = os.path.join(logdir, "scaling.yaml")
-    with open(path, "w") as f:
-        f.write(SCALING_YAML)
-    serve = Serve(binary, logdir, "serve-scaling", [path])
+    serve = serve_file(binary, logdir, "scaling", SCALING_YAML)
     try:
         serve.wait_ready()
         app = app_status(serve)
@@ -379,12 +352,7 @@ def check_autoscaling(binary, logdir):
         say(f"f. autoscaling: 4 streams grew decode 1→2 in {grew:.1f} s and started a prefill from 0; after them decode-1 was "
             f"drained and stopped (exit 0), 2→1; baton status shows both decisions")
     finally:
-        if serve.proc.poll() is None:
-            os.killpg(serve.proc.pid, signal.SIGINT)
-            try:
-                serve.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                serve.kill()
+        serve.stop()
 
 
 REPLICA_YAML = """applications:
@@ -404,10 +372,7 @@ REPLICA_YAML = """applications:
 
 
 def check_replica_groups(binary, logdir):
-    path = os.path.join(logdir, "groups.yaml")
-    with open(path, "w") as f:
-        f.write(REPLICA_YAML)
-    serve = Serve(binary, logdir, "serve-groups", [path])
+    serve = serve_file(binary, logdir, "groups", REPLICA_YAML)
     try:
         serve.wait_ready()
         pools = serve.pools()
@@ -434,12 +399,7 @@ def check_replica_groups(binary, logdir):
         say(f"g. replica mode, two 1P1D groups: 8 split requests, each prefilled and decoded in one group "
             f"(group 0: {pairs.count(0)}, group 1: {pairs.count(1)})")
     finally:
-        if serve.proc.poll() is None:
-            os.killpg(serve.proc.pid, signal.SIGINT)
-            try:
-                serve.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                serve.kill()
+        serve.stop()
 
 
 def main():
