@@ -63,12 +63,16 @@ private func scheduler(blocks: Int, blockSize: Int = 4, budget: Int = 64, seqs: 
         let (first, _) = step(&s)
         #expect(first.scheduled.map(\.numTokens) == [3])
         try s.add(request("long", Array(100..<120), maxTokens: 2))
+        #expect(s.queuedPromptTokens == 20, "the short one's prompt is computed; the long one's 20 are queued")
         var chunks: [[Int]] = []
+        var queued: [Int] = []
         for _ in 0..<3 {
             let (out, _) = step(&s)
             chunks.append(out.scheduled.map(\.numTokens))
+            queued.append(s.queuedPromptTokens)
             #expect(out.totalTokens <= 8)
         }
+        #expect(queued == [13, 6, 0])
         // The decode goes first each step; the 20-token prompt takes 7 + 7 + 6.
         #expect(chunks == [[1, 7], [1, 7], [1, 6]])
         #expect(s.requests["long"]?.outputTokenIds == [99], "sampled only after its last chunk")

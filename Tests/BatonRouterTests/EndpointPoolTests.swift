@@ -136,8 +136,9 @@ import Testing
             vllm:num_requests_running{model_name="smollm2"} 5
             vllm:kv_cache_usage_perc{model_name="smollm2"} 0.25
             vllm:num_requests_running_not{x="1"} 99
+            baton_prompt_tokens_queued{model_name="smollm2"} 1234
             """
-        #expect(EndpointLoad.parse(prometheusText: text) == EndpointLoad(waiting: 3, running: 5, kvUsage: 0.25))
+        #expect(EndpointLoad.parse(prometheusText: text) == EndpointLoad(waiting: 3, running: 5, kvUsage: 0.25, queuedPromptTokens: 1234))
         #expect(EndpointLoad.parse(prometheusText: "up 1\n") == nil)
         #expect(EndpointLoad.parse(prometheusText: "vllm:num_requests_waiting NaN\nvllm:num_requests_running -4\n") == EndpointLoad(waiting: 0, running: 0, kvUsage: 0))
     }

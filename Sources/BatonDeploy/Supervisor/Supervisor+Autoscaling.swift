@@ -32,7 +32,7 @@ extension Supervisor {
                 for r in s.replicas.values where r.spec.role == role {
                     guard let m = byURL[r.spec.url] else { continue }
                     loads[r.spec.name] = ReplicaLoad(
-                        inFlight: m.inFlight, queuedPromptTokens: 0, kvCacheUsage: m.load?.kvUsage ?? 0)
+                        inFlight: m.inFlight, queuedPromptTokens: m.load?.queuedPromptTokens ?? 0, kvCacheUsage: m.load?.kvUsage ?? 0)
                     if r.phase == .draining, m.inFlight == 0 { idle.append(r.spec.name) }
                 }
                 // A prefill pool with no replica up does not see the requests that wanted it.

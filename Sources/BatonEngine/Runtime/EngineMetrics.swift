@@ -10,6 +10,9 @@ public final class EngineMetrics: Sendable {
     let running: Gauge
     let waiting: Gauge
     let kvCacheUsage: Gauge
+    /// Prompt tokens of waiting and running requests not prefilled yet: the load a prefill
+    /// pool scales on (`target_metric: queued_prompt_tokens`).
+    let promptTokensQueued: Gauge
     let prefixCacheQueries: Counter
     let prefixCacheHits: Counter
     let promptTokens: Counter
@@ -61,6 +64,7 @@ public final class EngineMetrics: Sendable {
         running = Gauge(label: "vllm:num_requests_running", dimensions: labels, factory: factory)
         waiting = Gauge(label: "vllm:num_requests_waiting", dimensions: labels, factory: factory)
         kvCacheUsage = Gauge(label: "vllm:kv_cache_usage_perc", dimensions: labels, factory: factory)
+        promptTokensQueued = Gauge(label: "baton_prompt_tokens_queued", dimensions: labels, factory: factory)
         prefixCacheQueries = Counter(label: "vllm:prefix_cache_queries_total", dimensions: labels, factory: factory)
         prefixCacheHits = Counter(label: "vllm:prefix_cache_hits_total", dimensions: labels, factory: factory)
         promptTokens = Counter(label: "vllm:prompt_tokens_total", dimensions: labels, factory: factory)
@@ -88,6 +92,7 @@ public final class EngineMetrics: Sendable {
         running.record(0)
         waiting.record(0)
         kvCacheUsage.record(0)
+        promptTokensQueued.record(0)
         kvBlocksHeld.record(0)
     }
 

@@ -284,6 +284,7 @@ public final class LLMEngine: Sendable {
         metrics.running.record(s.scheduler.running.count)
         metrics.waiting.record(s.scheduler.waiting.count)
         metrics.kvCacheUsage.record(s.scheduler.kvCache.usage)
+        metrics.promptTokensQueued.record(s.scheduler.queuedPromptTokens)
         metrics.kvBlocksHeld.record(s.leases?.heldBlockCount ?? 0)
         metrics.recordPrefixCache(queries: s.scheduler.kvCache.prefixCacheQueries, hits: s.scheduler.kvCache.prefixCacheHits)
     }

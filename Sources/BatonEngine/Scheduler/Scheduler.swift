@@ -50,6 +50,16 @@ public struct Scheduler: Sendable {
     public private(set) var running: [String] = []
     /// Consumer requests whose blocks are being pulled, in admission order.
     public private(set) var waitingForRemoteKVs: [String] = []
+
+    /// Prompt tokens of the waiting and running requests that are not computed yet (a request
+    /// pulling its KV from a prefill engine is not counted: it needs no prefill here).
+    public var queuedPromptTokens: Int {
+        (waiting + running).reduce(0) { sum, id in
+            guard let r = requests[id] else { return sum }
+            if case .consume = r.kvTransfer { return sum }
+            return sum + max(0, r.numPromptTokens - r.numComputedTokens)
+        }
+    }
     /// Finished producer requests whose blocks are held for a remote decoder.
     public private(set) var held: Set<String> = []
     public private(set) var numPreemptions = 0
