@@ -19,7 +19,8 @@ f. Autoscaling from a Ray Serve YAML: a decode pool 1â€¦2 and a prefill pool 0â€
    pool up (the new replica joins the router) and start a prefill; when they end, the extra
    decode is drained and stopped; `baton status` shows the replicas and the decisions.
 g. Replica mode (AIBrix's xPyD): two 1P1D groups; every split request's prefill and decode
-   (X-Baton-Prefill, X-Baton-Decode) come from one group, and both groups serve.
+   (X-Baton-Prefill, X-Baton-Decode) come from one group, and both groups serve; once idle, the
+   autoscaler (whose replicas are groups) scales down by one whole group: both its engines stop.
 
 usage: serve_e2e.py BATON_BINARY   (prints "serve checks passed" last)
 """
@@ -367,7 +368,9 @@ REPLICA_YAML = """applications:
       decode_config:
         model_loading_config: {model_id: smollm2, model_source: smollm2}
         engine_kwargs: {kv_transfer_config: {kv_connector: NixlConnector, kv_role: kv_consumer}}
-        deployment_config: {num_replicas: 2}
+        deployment_config:
+          autoscaling_config: {min_replicas: 1, initial_replicas: 2, max_replicas: 2, target_ongoing_requests: 1,
+                               upscale_delay_s: 1, downscale_delay_s: 10, look_back_period_s: 2}
 """
 
 
@@ -396,8 +399,19 @@ def check_replica_groups(binary, logdir):
             check(group_of[p] == group_of[d], f"g: a request was prefilled in group {group_of[p]} ({p}) and decoded in group {group_of[d]} ({d})")
             pairs.append(group_of[d])
         check(len(results) == 8 and set(pairs) == {0, 1}, f"g: groups used {pairs} ({len(results)} answers)")
+        def groups_left():
+            return sorted({r["group"] for r in app_status(serve)["replicas"]})
+
+        one = poll(lambda: len(groups_left()) == 1, 60, interval=0.2)
+        check(one, f"g: still groups {groups_left()} 60 s after the requests: {app_status(serve)}\n{serve.tail()}")
+        gone = next(g for g in (0, 1) if g not in groups_left())
+        for role in ("prefill", "decode"):
+            name = next((n for n in (f"{role}-0", f"{role}-1") if f"{n} stopped (status 0)" in serve.text()), None)
+            check(name, f"g: no {role} of group {gone} stopped")
+        left = {e["url"] for e in serve.pools()["prefill"] + serve.pools()["decode"]}
+        check(len(left) == 2 and all(group_of[u] != gone for u in left), f"g: the router still lists {left}")
         say(f"g. replica mode, two 1P1D groups: 8 split requests, each prefilled and decoded in one group "
-            f"(group 0: {pairs.count(0)}, group 1: {pairs.count(1)})")
+            f"(group 0: {pairs.count(0)}, group 1: {pairs.count(1)}); idle, group {gone} was drained and both its engines stopped")
     finally:
         serve.stop()
 

@@ -74,6 +74,8 @@ public final class Supervisor: Service, Sendable {
         var cpuTurn = 0
         /// RouterCore.splitsWithoutPrefill at the last sample.
         var lastSplitsWithoutPrefill = 0
+        /// Replica mode: the next group's number.
+        var nextGroup = 0
     }
 
     public init(app: Application, router: RouterCore, settings: Settings, logger: Logger) throws {
@@ -93,6 +95,7 @@ public final class Supervisor: Service, Sendable {
             for pool in app.pools { plan += Array(repeating: (pool, nil), count: pool.llm.scaling.startReplicas) }
         }
         let first = plan.count
+        state.withLock { $0.nextGroup = app.pool(.decode)?.llm.scaling.startReplicas ?? 0 }
         let cores = cpuAssignment(replicas: first, available: settings.cpus)
         for (k, (pool, group)) in plan.enumerated() {
             var spec = try makeSpec(pool, cpus: cores[k])
@@ -102,8 +105,9 @@ public final class Supervisor: Service, Sendable {
         }
         state.withLock { s in
             s.cpuTurn = first
-            for pool in app.pools {
-                if case .replica = app.pdMode { break }  // groups are fixed (scaling whole groups is not built yet)
+            // Replica mode: one autoscaler, decode_config's, whose replicas are whole groups.
+            let scaled = if case .replica = app.pdMode { app.pools.filter { $0.role == .decode } } else { app.pools }
+            for pool in scaled {
                 guard var autoscaler = PoolAutoscaler(scaling: pool.llm.scaling) else { continue }
                 _ = autoscaler.start()  // its initial replicas are the ones launched above
                 s.autoscalers[pool.role] = autoscaler
@@ -167,7 +171,7 @@ public final class Supervisor: Service, Sendable {
                 logger.error("\(spec.name) could not start: \(error)")
                 state.withLock { s in
                     s.replicas[spec.name] = nil
-                    s.autoscalers[spec.role]?.replicaRemoved(nil)
+                    if let (role, _) = s.scalingUnit(of: spec, mode: app.pdMode) { s.autoscalers[role]?.replicaRemoved(nil) }
                 }
                 return
             }
@@ -180,7 +184,9 @@ public final class Supervisor: Service, Sendable {
                     maxInFlight: app.pool(spec.role)?.llm.deployment.maxOngoingRequests)
                 let first = state.withLock { s in
                     s.replicas[spec.name]?.phase = .ready
-                    s.autoscalers[spec.role]?.replicaAdded(spec.name)
+                    if let (role, unit) = s.scalingUnit(of: spec, mode: app.pdMode), s.isUnitReady(unit, spec: spec, mode: app.pdMode) {
+                        s.autoscalers[role]?.replicaAdded(unit)
+                    }
                     return (s.waitingFirst.remove(spec.name) != nil, s.waitingFirst.isEmpty)
                 }
                 logger.info("\(spec.name) ready at \(spec.url) after \(seconds(ContinuousClock.now - started))")
