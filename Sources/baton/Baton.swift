@@ -7,7 +7,7 @@ struct Baton: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baton",
         abstract: "Prefill/decode disaggregated LLM serving.",
-        subcommands: [Serve.self, Status.self, Engine.self, RouterCommand.self, Generate.self, Tokenize.self, Model.self]
+        subcommands: [Serve.self, Status.self, Bench.self, Engine.self, RouterCommand.self, Generate.self, Tokenize.self, Model.self]
     )
 }
 
