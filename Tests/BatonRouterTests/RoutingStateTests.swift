@@ -116,28 +116,50 @@ import Testing
         #expect(s.sessions.endpoint(for: "alice") == other)
     }
 
+    /// One prefill, drained (configured but not up); the decode is member 1.
+    static func prefillDown(_ configure: (inout RouterConfig) -> Void = { _ in }) -> RoutingState {
+        var c = config(prefill: 1, decode: 1)
+        configure(&c)
+        var s = RoutingState(config: c)
+        s.drain(0)
+        return s
+    }
+
     @Test func noPrefillFallsBackLocalWhileTheDecodeQueueAllows() {
-        var s = RoutingState(config: Self.config(prefill: 0, decode: 1))
-        #expect(s.decide(Self.request(200, seed: 1)).decision == .local(decode: 0, reason: .noPrefillHealthy, fallback: true))
-        #expect(s.decide(Self.request(200, seed: 2)).decision == .local(decode: 0, reason: .noPrefillHealthy, fallback: true))
+        var s = Self.prefillDown()
+        #expect(s.decide(Self.request(200, seed: 1)).decision == .local(decode: 1, reason: .noPrefillHealthy, fallback: true))
+        #expect(s.decide(Self.request(200, seed: 2)).decision == .local(decode: 1, reason: .noPrefillHealthy, fallback: true))
         // Two local fallbacks in flight = localFallbackMaxWaiting: the third is a 503.
         guard case .reject(let error, .noPrefillHealthy) = s.decide(Self.request(200, seed: 3)).decision else { Issue.record("not rejected"); return }
         #expect(error.status == 503 && error.retryAfter == 1)
-        _ = s.requestEnded(0, outcome: .success, fallback: true, now: .now)
-        #expect(s.decide(Self.request(200, seed: 4)).decision == .local(decode: 0, reason: .noPrefillHealthy, fallback: true))
+        _ = s.requestEnded(1, outcome: .success, fallback: true, now: .now)
+        #expect(s.decide(Self.request(200, seed: 4)).decision == .local(decode: 1, reason: .noPrefillHealthy, fallback: true))
         // The decode's own waiting queue counts too.
-        var t = RoutingState(config: Self.config(prefill: 0, decode: 1))
-        t.scraped(0, load: EndpointLoad(waiting: 2, running: 0, kvUsage: 0))
+        var t = Self.prefillDown()
+        t.scraped(1, load: EndpointLoad(waiting: 2, running: 0, kvUsage: 0))
         guard case .reject = t.decide(Self.request(200)).decision else { Issue.record("queue ignored"); return }
+        #expect(s.splitsWithoutPrefill == 4)
+    }
+
+    @Test func withNoPrefillPoolEveryRequestIsLocalWithoutTheFallbackBound() {
+        // A collocated app, or a prefill pool scaled to 0 (its replicas removed): the local path
+        // is the path, not a fallback, so the decode's queue does not turn requests away.
+        var s = RoutingState(config: Self.config(prefill: 0, decode: 1))
+        s.scraped(0, load: EndpointLoad(waiting: 50, running: 0, kvUsage: 0))
+        for seed in 1...4 {  // up to the endpoint's in-flight limit (4 here)
+            #expect(s.decide(Self.request(200, seed: Int32(seed))).decision == .local(decode: 0, reason: .noPrefillPool, fallback: false))
+        }
+        #expect(s.splitsWithoutPrefill == 4, "the demand a prefill pool at 0 scales up on")
+        var t = Self.prefillDown()
+        t.remove(0)
+        #expect(t.decide(Self.request(200)).decision == .local(decode: 1, reason: .noPrefillPool, fallback: false))
     }
 
     @Test func prefillFailurePolicyFailIsA503() {
-        var c = Self.config(prefill: 0, decode: 1)
-        c.prefillFailure = .fail
-        var s = RoutingState(config: c)
+        var s = Self.prefillDown { $0.prefillFailure = .fail }
         guard case .reject(let e, .noPrefillHealthy) = s.decide(Self.request(200)).decision else { Issue.record("not rejected"); return }
         #expect(e.status == 503)
-        #expect(s.pool.members[0].inFlight == 0)
+        #expect(s.pool.members[1].inFlight == 0)
     }
 
     @Test func retriesSkipWhatWasTried() {

@@ -25,6 +25,8 @@ public enum DecisionReason: String, Sendable, CaseIterable {
     case cachedPrefix = "cached_prefix"
     case longPrompt = "long_prompt"
     case noPrefillHealthy = "no_prefill_healthy"
+    /// No prefill pool at all (a collocated app, or one scaled to 0): local is the path.
+    case noPrefillPool = "no_prefill_pool"
     case prefillFailed = "prefill_failed"
     case noDecodeHealthy = "no_decode_healthy"
     case overloaded
@@ -75,6 +77,12 @@ public struct RoutingState: Sendable {
         let held = indexes[decode].matchedBlocks(r.blockHashes)
         if r.promptTokens - held * config.blockSize < config.splitThreshold {
             return (local(decode, r, reason: r.promptTokens < config.splitThreshold ? .shortPrompt : .cachedPrefix, fallback: false), held)
+        }
+        if !pool.indices(.prefill).contains(where: { pool.members[$0].health != .removed }) {
+            // No prefill pool (collocated, or scaled to 0): the local path is the path, not a
+            // fallback, and the decode's queue does not bound it.
+            splitsWithoutPrefill += 1
+            return (local(decode, r, reason: .noPrefillPool, fallback: false), held)
         }
         if case .picked(let p) = pick(.prefill, r, excluding: [], group: pool.members[decode].group) {
             pool.requestStarted(p)
