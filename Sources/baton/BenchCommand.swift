@@ -9,7 +9,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Load an OpenAI endpoint with streamed completions: TTFT, TPOT, ITL, E2E, throughput, goodput.")
 
-    @Option(help: "The endpoint (its /v1/completions is used).") var url = "http://127.0.0.1:8000"
+    @Option(help: "The endpoint's root (its /v1/completions is used; a trailing /v1 is dropped).") var url = "http://127.0.0.1:8000"
     @Option(help: "Model name (default: the first one /v1/models lists).") var model: String?
     @Option(help: "random, or a JSONL file of {\"prompt\": …, \"output_len\": N} lines.") var dataset = "random"
     @Option(help: "Prompt tokens per random request (about: words of one token each).") var inputLen = 256
@@ -20,26 +20,42 @@ struct Bench: AsyncParsableCommand {
     var requestRate = "inf"
     @Option(help: "Seed of the random prompts and the arrivals.") var seed: UInt64 = 0
     @Option(help: "Goodput SLO: time to first token, ms.") var sloTtftMs: Double?
-    @Option(help: "Goodput SLO: time per output token, ms (vLLM's tpot).") var sloItlMs: Double?
-    @Option(help: "Also write the results as JSON here.") var json: String?
+    @Option(help: "Goodput SLO: each request's time per output token, ms (vLLM's --goodput tpot:).") var sloItlMs: Double?
+    @Option(help: "Also write every figure as JSON here.") var json: String?
     @Option(help: "API key (default: $OPENAI_API_KEY).") var apiKey: String?
 
+    /// A failure after the flags were accepted: printed without the usage text.
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
     func rate() throws -> Double {
-        if requestRate == "inf" { return .infinity }
-        guard let r = Double(requestRate), r > 0, r.isFinite else { throw ValidationError("--request-rate must be a positive number or inf") }
+        if ["inf", "infinity"].contains(requestRate.lowercased()) { return .infinity }
+        guard let r = Double(requestRate), r > 0, r.isFinite else {
+            throw ValidationError("--request-rate must be a positive number or inf (got \(requestRate))")
+        }
         return r
     }
 
     func validate() throws {
         _ = try rate()
-        guard (1...1_000_000).contains(inputLen) else { throw ValidationError("--input-len must be in 1...1000000") }
-        guard (1...1_000_000).contains(outputLen) else { throw ValidationError("--output-len must be in 1...1000000") }
-        if let numPrompts { guard (1...10_000_000).contains(numPrompts) else { throw ValidationError("--num-prompts must be at least 1") } }
-        guard (1...100_000).contains(maxConcurrency) else { throw ValidationError("--max-concurrency must be in 1...100000") }
-        for (name, v) in [("--slo-ttft-ms", sloTtftMs), ("--slo-itl-ms", sloItlMs)] {
-            if let v { guard v > 0, v.isFinite else { throw ValidationError("\(name) must be a positive number") } }
+        guard (1...1_000_000).contains(inputLen) else { throw ValidationError("--input-len must be in 1...1000000 (got \(inputLen))") }
+        guard (1...1_000_000).contains(outputLen) else { throw ValidationError("--output-len must be in 1...1000000 (got \(outputLen))") }
+        if let numPrompts, !(1...10_000_000).contains(numPrompts) {
+            throw ValidationError("--num-prompts must be in 1...10000000 (got \(numPrompts))")
         }
-        guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw ValidationError("--url must be an http(s) URL") }
+        guard (1...100_000).contains(maxConcurrency) else {
+            throw ValidationError("--max-concurrency must be in 1...100000 (got \(maxConcurrency))")
+        }
+        for (name, v) in [("--slo-ttft-ms", sloTtftMs), ("--slo-itl-ms", sloItlMs)] {
+            if let v, !(v > 0 && v.isFinite) { throw ValidationError("\(name) must be a positive number of milliseconds (got \(v))") }
+        }
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host?.isEmpty == false else {
+            throw ValidationError("--url must be an http(s) URL such as http://127.0.0.1:8000 (got \(url))")
+        }
+        if dataset != "random", !FileManager.default.isReadableFile(atPath: dataset) {
+            throw ValidationError("--dataset must be random or a readable JSONL file (no file at \(dataset))")
+        }
     }
 
     func prompts() throws -> [BenchPrompt] {
@@ -50,43 +66,54 @@ struct Bench: AsyncParsableCommand {
         do {
             text = try String(contentsOfFile: dataset, encoding: .utf8)
         } catch {
-            throw ValidationError("cannot read \(dataset): \(error.localizedDescription)")
+            throw Failure(description: "cannot read \(dataset): \(error.localizedDescription)")
         }
         let all: [BenchPrompt]
         do {
             all = try BenchWorkload.jsonl(text, defaultOutputTokens: outputLen)
         } catch {
-            throw ValidationError("\(dataset): \(error)")
+            throw Failure(description: "\(dataset): \(error)")
         }
         let n = numPrompts ?? all.count
         return (0..<n).map { all[$0 % all.count] }
     }
 
     func run() async throws {
-        let key = apiKey ?? ProcessInfo.processInfo.environment["OPENAI_API_KEY"]
+        let key = apiKey ?? ProcessInfo.processInfo.environment["OPENAI_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let prompts = try prompts()
         let modelName: String
         do {
             if let model { modelName = model } else { modelName = try await BenchClient.firstModel(url: url, apiKey: key) }
         } catch {
-            throw ValidationError("\(error)")
+            throw Failure(description: "\(error)")
         }
         let client = BenchClient(url: url, model: modelName, apiKey: key)
-        let arrivals = BenchWorkload.arrivals(count: prompts.count, rate: try rate(), seed: seed)
-        FileHandle.standardError.write(Data("baton bench: \(prompts.count) requests to \(url) (\(modelName)), at most \(maxConcurrency) in flight, rate \(requestRate)\n".utf8))
+        let rate = try rate()
+        let arrivals = BenchWorkload.arrivals(count: prompts.count, rate: rate, seed: seed)
+        let stderr = FileHandle.standardError
+        stderr.write(Data("baton bench: \(prompts.count) requests to \(client.url) (\(modelName)), at most \(maxConcurrency) in flight, rate \(requestRate)\n".utf8))
         let (results, duration) = await client.runAll(prompts, arrivals: arrivals, maxConcurrency: maxConcurrency) { done, total in
             let width = 30, filled = done * width / max(total, 1)
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(total)\(done == total ? "\n" : "")".utf8))
+            stderr.write(Data("\r[\(bar)] \(done)/\(total)\(done == total ? "\n" : "")".utf8))
         }
-        let summary = BenchSummary(results: results, duration: duration, sloTTFTms: sloTtftMs, sloTPOTms: sloItlMs)
+        var summary = BenchSummary(results: results, duration: duration, sloTTFTms: sloTtftMs, sloTPOTms: sloItlMs)
+        summary.settings = BenchSettings(
+            url: client.url, model: modelName, dataset: dataset, numPrompts: prompts.count, maxConcurrency: maxConcurrency,
+            requestRate: rate, seed: seed)
         print(summary.table)
-        for error in summary.errors { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
+        if summary.completed == 0 {
+            stderr.write(Data("warning: every request failed; check --url, --model and the server's log\n".utf8))
+        }
+        if summary.failed > 0 {
+            stderr.write(Data("\(summary.failed) of \(results.count) requests failed; first errors:\n".utf8))
+            for error in summary.errors { stderr.write(Data("  \(error)\n".utf8)) }
+        }
         if let json {
             do {
                 try summary.json().write(to: URL(fileURLWithPath: json))
             } catch {
-                throw ValidationError("cannot write \(json): \(error.localizedDescription)")
+                throw Failure(description: "cannot write \(json): \(error.localizedDescription)")
             }
         }
     }

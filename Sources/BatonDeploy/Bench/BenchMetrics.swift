@@ -1,14 +1,16 @@
 // `baton bench`'s figures, with `vllm bench serve`'s definitions, from per-request results:
 //
-//   TTFT   first content token's arrival − request sent
+//   TTFT   first chunk carrying a choice − request sent (its text may be empty, as vLLM counts it)
+//   ITL    every gap between successive chunks carrying a choice, pooled over all requests
+//   E2E    last chunk carrying a choice − request sent (the usage chunk and `[DONE]` do not count)
 //   TPOT   (E2E − TTFT) ÷ (output tokens − 1), per request with more than one output token
-//   ITL    every gap between successive content chunks, pooled over all requests
-//   E2E    last byte − request sent
 //   throughput = completed requests (or output tokens, or input + output tokens) ÷ duration
 //   goodput    = requests meeting every SLO given (TTFT ≤ slo_ttft, TPOT ≤ slo_tpot; a request
 //                with one output token has TPOT 0) ÷ duration
 //
-// Percentiles interpolate linearly between order statistics, as numpy's (vLLM's) do.
+// Means, medians and percentiles are over successful requests (ITL over all their gaps); the
+// standard deviation is the population one and percentiles interpolate linearly between order
+// statistics, as numpy's (vLLM's) do. An empty list gives zeros, as numpy over `or 0` does.
 
 import Foundation
 
@@ -17,11 +19,11 @@ public struct BenchRequestResult: Sendable, Equatable {
     public var success: Bool
     public var promptTokens: Int
     public var outputTokens: Int
-    /// Seconds.
+    /// Seconds, request sent to its first chunk carrying a choice.
     public var ttft: Double
-    /// Seconds between successive content chunks.
+    /// Seconds between successive chunks carrying a choice.
     public var itls: [Double]
-    /// Seconds, request sent to last byte.
+    /// Seconds, request sent to its last chunk carrying a choice (for a failure: to the failure).
     public var latency: Double
     public var error: String?
 
@@ -37,6 +39,11 @@ public struct BenchRequestResult: Sendable, Equatable {
 
     public static func failed(_ error: String, latency: Double) -> BenchRequestResult {
         BenchRequestResult(success: false, promptTokens: 0, outputTokens: 0, ttft: 0, itls: [], latency: latency, error: error)
+    }
+
+    /// (E2E − TTFT) ÷ (output tokens − 1); nil with fewer than two output tokens.
+    public var tpot: Double? {
+        outputTokens > 1 ? (latency - ttft) / Double(outputTokens - 1) : nil
     }
 }
 
@@ -77,7 +84,29 @@ public func percentile(_ sorted: [Double], _ p: Double) -> Double {
     return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - Double(lo))
 }
 
-public struct BenchSummary: Codable, Sendable, Equatable {
+/// What the run was asked to do, for the report (the table's header lines and the JSON).
+public struct BenchSettings: Sendable, Equatable {
+    public var url: String
+    public var model: String
+    public var dataset: String
+    public var numPrompts: Int
+    public var maxConcurrency: Int
+    /// Requests per second; `.infinity` sends everything at once.
+    public var requestRate: Double
+    public var seed: UInt64
+
+    public init(url: String, model: String, dataset: String, numPrompts: Int, maxConcurrency: Int, requestRate: Double, seed: UInt64) {
+        self.url = url
+        self.model = model
+        self.dataset = dataset
+        self.numPrompts = numPrompts
+        self.maxConcurrency = maxConcurrency
+        self.requestRate = requestRate
+        self.seed = seed
+    }
+}
+
+public struct BenchSummary: Sendable, Equatable {
     public var completed: Int
     public var failed: Int
     public var durationSeconds: Double
@@ -86,17 +115,29 @@ public struct BenchSummary: Codable, Sendable, Equatable {
     public var requestThroughput: Double
     public var outputThroughput: Double
     public var totalTokenThroughput: Double
+    public var sloTTFTms: Double?
+    public var sloTPOTms: Double?
     /// Requests/s meeting the SLOs; nil when no SLO was given.
     public var requestGoodput: Double?
     public var ttftMs: LatencyStats
     public var tpotMs: LatencyStats
     public var itlMs: LatencyStats
     public var e2elMs: LatencyStats
-    /// The first few errors, for the report.
-    public var errors: [String]
+    /// Every request, in prompt order (the JSON lists their lengths, times and errors).
+    public var results: [BenchRequestResult]
+    /// Set by the caller to print the run's settings with the figures.
+    public var settings: BenchSettings?
+
+    /// The first few distinct errors, for the report.
+    public var errors: [String] {
+        var seen = Set<String>(), out: [String] = []
+        for e in results.compactMap(\.error) where seen.insert(e).inserted && out.count < 5 { out.append(e) }
+        return out
+    }
 
     public init(results: [BenchRequestResult], duration: Double, sloTTFTms: Double? = nil, sloTPOTms: Double? = nil) {
         let ok = results.filter(\.success)
+        self.results = results
         completed = ok.count
         failed = results.count - ok.count
         durationSeconds = duration
@@ -106,55 +147,18 @@ public struct BenchSummary: Codable, Sendable, Equatable {
         requestThroughput = Double(completed) / d
         outputThroughput = Double(totalOutputTokens) / d
         totalTokenThroughput = Double(totalInputTokens + totalOutputTokens) / d
-        let tpots = ok.filter { $0.outputTokens > 1 }.map { ($0.latency - $0.ttft) / Double($0.outputTokens - 1) }
         ttftMs = LatencyStats(seconds: ok.map(\.ttft))
-        tpotMs = LatencyStats(seconds: tpots)
+        tpotMs = LatencyStats(seconds: ok.compactMap(\.tpot))
         itlMs = LatencyStats(seconds: ok.flatMap(\.itls))
         e2elMs = LatencyStats(seconds: ok.map(\.latency))
+        self.sloTTFTms = sloTTFTms
+        self.sloTPOTms = sloTPOTms
         if sloTTFTms != nil || sloTPOTms != nil {
+            // vLLM compares in seconds: SLO ÷ 1000 ≥ the request's value; one token: TPOT 0.
             let good = ok.filter { r in
-                let tpot = r.outputTokens > 1 ? (r.latency - r.ttft) / Double(r.outputTokens - 1) : 0
-                return (sloTTFTms.map { r.ttft * 1000 <= $0 } ?? true) && (sloTPOTms.map { tpot * 1000 <= $0 } ?? true)
+                (sloTTFTms.map { $0 / 1000 >= r.ttft } ?? true) && (sloTPOTms.map { $0 / 1000 >= (r.tpot ?? 0) } ?? true)
             }
             requestGoodput = Double(good.count) / d
         }
-        errors = Array(results.compactMap(\.error).prefix(5))
-    }
-
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return e
-    }()
-
-    public func json() throws -> Data { try Self.encoder.encode(self) }
-
-    /// The summary table, laid out as `vllm bench serve` prints its own.
-    public var table: String {
-        func row(_ name: String, _ value: String) -> String { name.padding(toLength: 40, withPad: " ", startingAt: 0) + value }
-        func f(_ v: Double) -> String { String(format: "%.2f", v) }
-        var lines = ["============ Serving Benchmark Result ============"]
-        lines.append(row("Successful requests:", String(completed)))
-        lines.append(row("Failed requests:", String(failed)))
-        lines.append(row("Benchmark duration (s):", f(durationSeconds)))
-        lines.append(row("Total input tokens:", String(totalInputTokens)))
-        lines.append(row("Total generated tokens:", String(totalOutputTokens)))
-        lines.append(row("Request throughput (req/s):", f(requestThroughput)))
-        if let requestGoodput { lines.append(row("Request goodput (req/s):", f(requestGoodput))) }
-        lines.append(row("Output token throughput (tok/s):", f(outputThroughput)))
-        lines.append(row("Total Token throughput (tok/s):", f(totalTokenThroughput)))
-        for (title, name, stats) in [
-            ("Time to First Token", "TTFT", ttftMs), ("Time per Output Token (excl. 1st token)", "TPOT", tpotMs),
-            ("Inter-token Latency", "ITL", itlMs), ("End-to-end Latency", "E2EL", e2elMs),
-        ] {
-            lines.append(("--- " + title + " ").padding(toLength: 50, withPad: "-", startingAt: 0))
-            lines.append(row("Mean \(name) (ms):", f(stats.mean)))
-            lines.append(row("Median \(name) (ms):", f(stats.median)))
-            lines.append(row("P90 \(name) (ms):", f(stats.p90)))
-            lines.append(row("P99 \(name) (ms):", f(stats.p99)))
-        }
-        lines.append("==================================================")
-        return lines.joined(separator: "\n")
     }
 }

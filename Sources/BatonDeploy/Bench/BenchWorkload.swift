@@ -7,10 +7,14 @@ import Foundation
 public struct BenchPrompt: Sendable, Equatable {
     public var prompt: String
     public var outputTokens: Int
+    /// The prompt's length in tokens as the workload meant it, counted only when the server's
+    /// answer carries no `usage.prompt_tokens` (nil: unknown, counted as 0).
+    public var estimatedPromptTokens: Int?
 
-    public init(prompt: String, outputTokens: Int) {
+    public init(prompt: String, outputTokens: Int, estimatedPromptTokens: Int? = nil) {
         self.prompt = prompt
         self.outputTokens = outputTokens
+        self.estimatedPromptTokens = estimatedPromptTokens
     }
 }
 
@@ -43,7 +47,7 @@ public enum BenchWorkload {
         return (0..<count).map { i in
             // A distinct first word per request: prompts share no cached prefix.
             let body = (0..<max(inputTokens - 2, 1)).map { _ in words.randomElement(using: &rng)! }
-            return BenchPrompt(prompt: "\(i): " + body.joined(separator: " "), outputTokens: outputTokens)
+            return BenchPrompt(prompt: "\(i): " + body.joined(separator: " "), outputTokens: outputTokens, estimatedPromptTokens: inputTokens)
         }
     }
 
@@ -51,7 +55,8 @@ public enum BenchWorkload {
     /// `defaultOutputTokens`). Blank lines are skipped; anything else wrong names its line.
     public static func jsonl(_ text: String, defaultOutputTokens: Int) throws -> [BenchPrompt] {
         var out: [BenchPrompt] = []
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // `\r\n` is one Character, and a newline: CRLF files split as LF ones do.
+        for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty else { continue }
             struct Line: Decodable {
