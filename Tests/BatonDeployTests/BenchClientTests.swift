@@ -97,9 +97,11 @@ private let done = "data: [DONE]\n\n"
         let (results, duration) = await BenchClient(url: fake.url, model: "m", apiKey: nil)
             .runAll([BenchPrompt(prompt: "x", outputTokens: 3)], arrivals: [0], maxConcurrency: 1)
         let r = results[0]
-        #expect(r.success && r.itls.count == 2 && r.itls.allSatisfy { $0 > 0.05 })
-        #expect(r.latency - r.ttft > 0.15 && r.latency - r.ttft < 0.5, "E2E − TTFT: \(r.latency - r.ttft) s")
-        #expect(duration > r.latency + 0.4, "the run waited for [DONE]")
+        #expect(r.success && r.itls.count == 2)
+        // No wall-clock bounds (the machine is shared): E2E is the last token's time exactly when
+        // it equals TTFT plus the gaps; counted at [DONE] it would also hold the 600 ms wait.
+        #expect(abs(r.latency - r.ttft - r.itls.reduce(0, +)) < 1e-6, "E2E − TTFT \(r.latency - r.ttft) s, gaps \(r.itls)")
+        #expect(duration > r.latency, "the run waited for [DONE]")
         #expect(abs(r.tpot! - (r.latency - r.ttft) / 2) < 1e-12)
     }
 
@@ -128,7 +130,7 @@ private let done = "data: [DONE]\n\n"
         let client = BenchClient(url: fake.url, model: "m", apiKey: nil)
         let prompts = Array(repeating: BenchPrompt(prompt: "x", outputTokens: 2), count: 16)
         async let run = client.runAll(prompts, arrivals: Array(repeating: 0, count: 16), maxConcurrency: cap)
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)  // a bound on waiting, not a timed assertion
         while fake.received.count < cap, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         try await Task.sleep(for: .milliseconds(300))
         #expect(fake.received.count == cap, "\(cap) in flight, all held: no more sent, and none queued in the client")
