@@ -102,7 +102,7 @@ let package = Package(
         .target(
             name: "BatonDeploy",
             dependencies: [
-                "BatonRouter", "BatonOpenAI",
+                "BatonRouter", "BatonOpenAI", "BatonModel",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,6 +1,7 @@
 // What `baton bench` sends and when: prompts from a seeded random generator or a JSONL file, and
 // arrival times (all at once, or a Poisson process at a mean request rate, seeded).
 
+import BatonModel  // SeededGenerator: the sampler's, the same on every platform
 import Foundation
 
 /// One request to send.
@@ -15,20 +16,6 @@ public struct BenchPrompt: Sendable, Equatable {
         self.prompt = prompt
         self.outputTokens = outputTokens
         self.estimatedPromptTokens = estimatedPromptTokens
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a seed gives the same workload everywhere.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
