@@ -87,9 +87,8 @@ public final class RouterCore: Sendable {
     public func add(_ url: String, role: EndpointRole, healthy: Bool = false, group: Int? = nil, maxInFlight: Int? = nil) -> Bool {
         guard let endpoint = Endpoint.parse(url) else { return false }
         let (i, isNew, member) = state.withLock { s in
-            let before = s.pool.members.count
-            let i = s.add(endpoint, role: role, healthy: healthy, group: group, maxInFlight: maxInFlight)
-            return (i, s.pool.members.count > before, s.pool.members[i])
+            let (i, isNew) = s.add(endpoint, role: role, healthy: healthy, group: group, maxInFlight: maxInFlight)
+            return (i, isNew, s.pool.members[i])
         }
         logger.info("endpoint added", metadata: ["endpoint": "\(endpoint)", "role": "\(role)"])
         metrics.endpoint(member)

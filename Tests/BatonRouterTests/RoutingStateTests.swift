@@ -36,10 +36,10 @@ import Testing
     @Test func inReplicaModeAPrefillComesFromItsDecodesGroup() {
         // Two 1P1D groups added at run time, as `baton serve` does in pd_mode: replica.
         var s = RoutingState(config: Self.config(prefill: 0, decode: 0))
-        let p0 = s.add(Endpoint.parse("http://127.0.0.1:1000")!, role: .prefill, healthy: true, group: 0)
-        let d0 = s.add(Endpoint.parse("http://127.0.0.1:2000")!, role: .decode, healthy: true, group: 0)
-        let p1 = s.add(Endpoint.parse("http://127.0.0.1:1001")!, role: .prefill, healthy: true, group: 1)
-        let d1 = s.add(Endpoint.parse("http://127.0.0.1:2001")!, role: .decode, healthy: true, group: 1)
+        let p0 = s.add(Endpoint.parse("http://127.0.0.1:1000")!, role: .prefill, healthy: true, group: 0).index
+        let d0 = s.add(Endpoint.parse("http://127.0.0.1:2000")!, role: .decode, healthy: true, group: 0).index
+        let p1 = s.add(Endpoint.parse("http://127.0.0.1:1001")!, role: .prefill, healthy: true, group: 1).index
+        let d1 = s.add(Endpoint.parse("http://127.0.0.1:2001")!, role: .decode, healthy: true, group: 1).index
         var pairs: [[Int]] = []
         for seed in 0..<6 {  // the decodes keep their requests, so load spreads them
             let (decision, _) = s.decide(Self.request(200, seed: Int32(seed)))

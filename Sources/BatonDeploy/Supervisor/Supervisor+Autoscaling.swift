@@ -66,8 +66,8 @@ extension Supervisor {
                 for (unit, members) in units[role] ?? [:] {
                     let routed = members.compactMap { m in byURL[m.spec.url].map { (m, $0) } }
                     guard !routed.isEmpty else { continue }
-                    // A group's requests are its decodes'; its prompt queue its prefills'.
-                    let serving = routed.filter { $0.0.spec.role != .prefill || routed.count == 1 }
+                    // A group's requests are its decodes' (its prefills' are the same requests, earlier).
+                    let serving = if case .replica = mode { routed.filter { $0.0.spec.role == .decode } } else { routed }
                     loads[unit] = ReplicaLoad(
                         inFlight: serving.reduce(0) { $0 + $1.1.inFlight },
                         queuedPromptTokens: routed.reduce(0) { $0 + ($1.1.load?.queuedPromptTokens ?? 0) },

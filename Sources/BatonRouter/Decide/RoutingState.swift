@@ -212,14 +212,14 @@ public struct RoutingState: Sendable {
     @discardableResult
     public mutating func add(
         _ endpoint: Endpoint, role: EndpointRole, healthy: Bool = false, group: Int? = nil, maxInFlight: Int? = nil
-    ) -> Int {
-        let (i, isNew) = pool.add(endpoint, role: role, healthy: healthy, group: group, maxInFlight: maxInFlight)
-        if isNew {
+    ) -> (index: Int, isNew: Bool) {
+        let added = pool.add(endpoint, role: role, healthy: healthy, group: group, maxInFlight: maxInFlight)
+        if added.isNew {
             indexes.append(PrefixIndex(capacity: config.prefixIndexBlocks))
         } else {
-            indexes[i].removeAll()
+            indexes[added.index].removeAll()
         }
-        return i
+        return added
     }
 
     public mutating func remove(_ i: Int) {

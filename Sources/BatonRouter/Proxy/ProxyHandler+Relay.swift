@@ -46,7 +46,9 @@ extension ProxyHandler {
                 core.ended(d, .failure("decode call failed: \(error)"), fallback: fallback)
             }
             guard attempts < config.decodeTries,
-                  let next = try await nextDecode(call, excluding: tried, fallback: fallback, group: group) else {
+                  let next = try await untilDecodeUp({
+                      core.state.withLock { $0.nextDecode(call.routing, excluding: tried, fallback: fallback, group: group) }
+                  }) else {
                 let error = APIError.unavailable("No decode endpoint could take the request.", retryAfter: config.retryAfterSeconds)
                 core.metrics.request(path: path, code: error.status)
                 throw error
@@ -56,18 +58,6 @@ extension ProxyHandler {
             tried.insert(next)
             attempts += 1
             d = next
-        }
-    }
-
-    /// Another decode for a retry; if none is up, waits up to `waitForDecode` for one.
-    private func nextDecode(_ call: Call, excluding tried: Set<Int>, fallback: Bool, group: Int?) async throws -> Int? {
-        let deadline = ContinuousClock.now + config.waitForDecode
-        while true {
-            if let next = core.state.withLock({ $0.nextDecode(call.routing, excluding: tried, fallback: fallback, group: group) }) {
-                return next
-            }
-            guard ContinuousClock.now < deadline else { return nil }
-            try await Task.sleep(for: .milliseconds(100))  // throws when the client leaves
         }
     }
 

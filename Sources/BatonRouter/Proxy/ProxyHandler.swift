@@ -85,16 +85,26 @@ struct ProxyHandler: Sendable {
         var routing: RoutingRequest
     }
 
-    func route(_ call: Call) async throws -> Response {
-        var (decision, held) = core.state.withLock { $0.decide(call.routing) }
-        if case .reject(_, .noDecodeHealthy) = decision, config.waitForDecode > .zero {
-            // No decode up: wait for one to come back (a restarting replica) rather than fail.
-            let deadline = ContinuousClock.now + config.waitForDecode
-            while case .reject(_, .noDecodeHealthy) = decision, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(100))  // throws when the client leaves
-                (decision, held) = core.state.withLock { $0.decide(call.routing) }
-            }
+    /// `attempt()` until it gives a value, again every 100 ms for up to `waitForDecode` while it
+    /// does not (no decode is up: one may be restarting); nil if none came. Throws when the
+    /// client leaves.
+    func untilDecodeUp<T>(_ attempt: () -> T?) async throws -> T? {
+        let deadline = ContinuousClock.now + config.waitForDecode
+        while true {
+            if let value = attempt() { return value }
+            guard ContinuousClock.now < deadline else { return nil }
+            try await Task.sleep(for: .milliseconds(100))
         }
+    }
+
+    func route(_ call: Call) async throws -> Response {
+        var rejected: (decision: Decision, heldBlocks: Int)?
+        let (decision, held) = try await untilDecodeUp {
+            let decided = core.state.withLock { $0.decide(call.routing) }
+            guard case .reject(_, .noDecodeHealthy) = decided.decision else { return decided }
+            rejected = decided
+            return nil
+        } ?? rejected!
         core.metrics.prefix(hit: held, of: call.routing.blockHashes.count)
         switch decision {
         case .reject(let error, let reason):
