@@ -233,6 +233,7 @@ def check_restart(serve, client, urls):
         stop.set()
         for t in threads:
             t.join(150)
+    check(len(outcomes) >= 2, f"c: only {len(outcomes)} requests finished under the kills")
     bad = [o for o in outcomes if o[0] != 200]
     check(not bad, f"c: {len(bad)} of {len(outcomes)} requests under the kills failed: {bad[:5]}")
     routes = {r: sum(1 for o in outcomes if o[1] == r) for r in ("split", "local")}

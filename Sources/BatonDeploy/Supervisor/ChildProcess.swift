@@ -112,8 +112,15 @@ final class LinePrefixer: @unchecked Sendable {
             out.append(pending[pending.startIndex...newline])
             pending.removeSubrange(pending.startIndex...newline)
         }
+        // A child that writes without newlines is passed on in pieces, not held without bound.
+        if pending.count > Self.longestLine {
+            out.append(prefix + pending + Data("\n".utf8))
+            pending.removeAll()
+        }
         if !out.isEmpty { FileHandle.standardError.write(out) }
     }
+
+    static let longestLine = 64 << 10
 
     func flush() {
         lock.lock()

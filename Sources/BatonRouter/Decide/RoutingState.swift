@@ -78,7 +78,7 @@ public struct RoutingState: Sendable {
         if r.promptTokens - held * config.blockSize < config.splitThreshold {
             return (local(decode, r, reason: r.promptTokens < config.splitThreshold ? .shortPrompt : .cachedPrefix, fallback: false), held)
         }
-        if !pool.indices(.prefill).contains(where: { pool.members[$0].health != .removed }) {
+        if !pool.members.contains(where: { $0.role == .prefill && $0.health != .removed }) {
             // No prefill pool (collocated, or scaled to 0): the local path is the path, not a
             // fallback, and the decode's queue does not bound it.
             splitsWithoutPrefill += 1
