@@ -128,11 +128,6 @@ public final class Supervisor: Service, Sendable {
         return pool.replica(index, app: app, context: settings.context, port: port, kvPort: kvPort, cpus: cpus)
     }
 
-    /// Every replica's state, by name.
-    public func replicas() -> [ReplicaState] {
-        state.withLock { $0.replicas.values.sorted { $0.spec.name < $1.spec.name } }
-    }
-
     /// Returns once each replica started first has been healthy (and routed) once.
     public func ready() async { _ = await allReady.value() }
 
