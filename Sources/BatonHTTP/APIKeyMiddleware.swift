@@ -21,12 +21,15 @@ public struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
         guard path.hasPrefix("/v1/") || path == "/tokenize" || path == "/detokenize" || alsoGuarded.contains(where: { path.hasPrefix($0) })
         else { return try await next(request, context) }
         guard let auth = request.headers[.authorization], auth.hasPrefix("Bearer "),
-              Self.matchesAny(Array(auth.utf8.dropFirst(7)), keys) else { throw APIError.unauthorized }
+              APIKeys.matchesAny(Array(auth.utf8.dropFirst(7)), keys) else { throw APIError.unauthorized }
         return try await next(request, context)
     }
+}
 
+/// API key checks shared by the middleware and the router's fast lane.
+public enum APIKeys {
     /// Whether `given` equals one of `keys`, in time that depends only on the lengths.
-    static func matchesAny(_ given: [UInt8], _ keys: [[UInt8]]) -> Bool {
+    public static func matchesAny(_ given: [UInt8], _ keys: [[UInt8]]) -> Bool {
         var matched: UInt8 = 0
         for key in keys { matched |= constantTimeEqual(given, key) ? 1 : 0 }
         return matched == 1

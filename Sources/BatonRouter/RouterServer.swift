@@ -130,7 +130,7 @@ public enum RouterServer {
         let client = Upstream.makeClient(timeouts: config.timeouts, connectionsPerEndpoint: config.maxInFlightPerEndpoint)
         let core = RouterCore(config: config, upstream: Upstream(client: client, apiKey: config.upstreamAPIKey), tokenizer: tokenizer, metrics: metrics, logger: logger)
         let app = Application(
-            router: router(core: core, registry: registry), server: .routerHTTP1,
+            router: router(core: core, registry: registry), server: .router(core),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "baton-router"),
             logger: logger)
         return Parts(core: core, services: [HealthService(core: core), app], client: client)

@@ -40,6 +40,8 @@ struct RouterCommand: AsyncParsableCommand {
     var waitForDecode = 0.0
     @Option(help: "Largest request body in bytes.") var maxBodyBytes = 4 << 20
     @Option(help: "Seconds streams in flight get after SIGTERM.") var shutdownTimeout = 30.0
+    @Flag(help: "Send every request through the general handler (Hummingbird and AsyncHTTPClient) instead of serving the local path on the connection's event loop.")
+    var noFastLane = false
 
     func config() throws -> RouterConfig {
         var c = RouterConfig(prefill: prefill.flatMap(Self.list), decode: decode.flatMap(Self.list))
@@ -65,6 +67,7 @@ struct RouterCommand: AsyncParsableCommand {
         c.health.checkInterval = try Self.seconds(healthInterval, "--health-interval")
         c.health.scrapeInterval = try Self.seconds(scrapeInterval, "--scrape-interval")
         c.maxBodyBytes = maxBodyBytes
+        c.fastLane = !noFastLane
         guard waitForDecode >= 0, waitForDecode < 1e6 else { throw ValidationError("--wait-for-decode must be 0 or a positive number of seconds") }
         c.waitForDecode = .milliseconds(Int64(waitForDecode * 1000))
         guard (1...65535).contains(port) else { throw ValidationError("--port must be in 1...65535") }

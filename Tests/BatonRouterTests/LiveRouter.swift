@@ -12,8 +12,10 @@ import NIOCore
 import Prometheus
 
 /// One token per UTF-8 byte of the prompt (or of the messages' contents).
-struct ByteTokenizer: PromptTokenizer {
-    func tokens(_ source: PromptFields.Source) -> [Int32] {
+struct ByteTokenizer: LocalTokenizing {
+    func tokens(_ source: PromptFields.Source) -> [Int32] { tokensNow(source) }
+
+    func tokensNow(_ source: PromptFields.Source) -> [Int32] {
         switch source {
         case .chat(let messages, _): messages.map(\.content).joined().utf8.map { Int32($0) }
         case .text(let text): text.utf8.map { Int32($0) }
@@ -42,7 +44,7 @@ struct LiveRouter {
             metrics: RouterMetrics(factory: RouterServer.metricsFactory(registry: registry)), logger: Logger(label: "test.router"))
         let (ports, source) = AsyncStream<Int>.makeStream()
         let app = Application(
-            router: RouterServer.router(core: core, registry: registry), server: .routerHTTP1,
+            router: RouterServer.router(core: core, registry: registry), server: .router(core),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { source.yield($0.localAddress?.port ?? 0) })
         let task = Task { try await app.runService() }

@@ -109,6 +109,10 @@ public struct RouterConfig: Sendable {
     /// one to come back before its 503. Zero: answer at once. `baton serve` waits 30 s, since
     /// its supervisor restarts a dead engine within seconds.
     public var waitForDecode: Duration = .zero
+    /// Serve the local path's common case on the client connection's event loop (FastLane.swift:
+    /// no task, no thread hop, kept-alive engine connections per event loop). False sends every
+    /// request through Hummingbird's handler and AsyncHTTPClient (the slow path), as before.
+    public var fastLane = true
 
     /// Measured (docs/router.md, "Split threshold"): from 64 prompt tokens a local prefill
     /// already stalls the decode's other streams (their ITL 33 ms vs 23 ms split, worst gap 301 ms vs

@@ -75,14 +75,9 @@ public struct RoutingState: Sendable {
             return (.reject(.overloaded("Every decode endpoint is at its limit of requests in flight.", retryAfter: config.retryAfterSeconds), reason: .overloaded), 0)
         }
         let held = indexes[decode].matchedBlocks(r.blockHashes)
-        if r.promptTokens - held * config.blockSize < config.splitThreshold {
-            return (local(decode, r, reason: r.promptTokens < config.splitThreshold ? .shortPrompt : .cachedPrefix, fallback: false), held)
-        }
-        if !pool.members.contains(where: { $0.role == .prefill && $0.health != .removed }) {
-            // No prefill pool (collocated, or scaled to 0): the local path is the path, not a
-            // fallback, and the decode's queue does not bound it.
-            splitsWithoutPrefill += 1
-            return (local(decode, r, reason: .noPrefillPool, fallback: false), held)
+        if let reason = localReason(decode, r, held: held) {
+            if reason == .noPrefillPool { splitsWithoutPrefill += 1 }
+            return (local(decode, r, reason: reason, fallback: false), held)
         }
         if case .picked(let p) = pick(.prefill, r, excluding: [], group: pool.members[decode].group) {
             pool.requestStarted(p)
@@ -92,6 +87,29 @@ public struct RoutingState: Sendable {
         }
         splitsWithoutPrefill += 1
         return (fallback(decode, r, reason: .noPrefillHealthy), held)
+    }
+
+    /// `decide` when it takes the local path by choice (not a fallback): the decode, why, and the
+    /// blocks it held, counted in flight as `decide` does. nil, with nothing counted, when the
+    /// request is for `decide` to take (a split, a fallback, a rejection).
+    public mutating func decideLocal(_ r: RoutingRequest) -> (decode: Int, reason: DecisionReason, heldBlocks: Int)? {
+        guard case .picked(let decode) = pick(.decode, r, excluding: []) else { return nil }
+        let held = indexes[decode].matchedBlocks(r.blockHashes)
+        guard let reason = localReason(decode, r, held: held) else { return nil }
+        if reason == .noPrefillPool { splitsWithoutPrefill += 1 }
+        _ = local(decode, r, reason: reason, fallback: false)
+        return (decode, reason, held)
+    }
+
+    /// Why `decode` takes `r` itself: the part of the prompt it lacks is under the split
+    /// threshold, or there is no prefill pool (collocated, or scaled to 0: then the local path
+    /// is the path, not a fallback, and the decode's queue does not bound it). nil: split.
+    private func localReason(_ decode: Int, _ r: RoutingRequest, held: Int) -> DecisionReason? {
+        if r.promptTokens - held * config.blockSize < config.splitThreshold {
+            return r.promptTokens < config.splitThreshold ? .shortPrompt : .cachedPrefix
+        }
+        if !pool.members.contains(where: { $0.role == .prefill && $0.health != .removed }) { return .noPrefillPool }
+        return nil
     }
 
     /// No prefill can serve: the local path on `decode` if the policy and its queue allow, else

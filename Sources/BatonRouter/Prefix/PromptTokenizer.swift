@@ -56,6 +56,12 @@ public protocol PromptTokenizer: Sendable {
     func tokens(_ source: PromptFields.Source) async throws -> [Int32]
 }
 
+/// A tokenizer in the router's process, which answers without waiting: the fast lane calls it on
+/// an event loop.
+public protocol LocalTokenizing: PromptTokenizer {
+    func tokensNow(_ source: PromptFields.Source) throws -> [Int32]
+}
+
 /// The tokenizer `config.tokenizer` names.
 public func makePromptTokenizer(_ config: RouterConfig) throws -> any PromptTokenizer {
     switch config.tokenizer {
@@ -67,7 +73,7 @@ public func makePromptTokenizer(_ config: RouterConfig) throws -> any PromptToke
 }
 
 /// A GGUF's tokenizer and chat template, in the router's process.
-public struct LocalPromptTokenizer: PromptTokenizer {
+public struct LocalPromptTokenizer: LocalTokenizing {
     let tokenizer: Tokenizer
     let template: ChatTemplate?
 
@@ -83,7 +89,9 @@ public struct LocalPromptTokenizer: PromptTokenizer {
         template = try? ChatTemplate(gguf: file)
     }
 
-    public func tokens(_ source: PromptFields.Source) throws -> [Int32] {
+    public func tokens(_ source: PromptFields.Source) throws -> [Int32] { try tokensNow(source) }
+
+    public func tokensNow(_ source: PromptFields.Source) throws -> [Int32] {
         switch source {
         case .chat(let messages, let addGenerationPrompt):
             guard let template else { throw APIError.invalid("This model has no usable chat template; use /v1/completions.") }

@@ -49,8 +49,3 @@ final class NoHalfClosure: ChannelInboundHandler, RemovableChannelHandler, Senda
         try? context.channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: false)
     }
 }
-
-extension HTTPServerBuilder {
-    /// HTTP/1 with half-closure off: what the router serves on.
-    public static var routerHTTP1: HTTPServerBuilder { .http1(additionalChannelHandlers: [NoHalfClosure()]) }
-}

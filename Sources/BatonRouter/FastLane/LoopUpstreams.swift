@@ -1,0 +1,185 @@
+// Keep-alive HTTP/1.1 connections to the engines for the fast lane, one set per event loop: a
+// request's engine call runs on its client connection's event loop, so a relayed byte never
+// changes threads. NIO's HTTP/1 client codec does the HTTP; this file only keeps connections
+// (AsyncHTTPClient's pool, which the slow path uses, hands every call to Swift concurrency and
+// back).
+//
+//   connection(to:) ─ an idle one (reused) or a new one ─▶ send(head, body) ─▶ delegate gets
+//   head, body…, end ─▶ release: idle again if both sides said keep-alive, else closed
+
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// What an engine connection reports to the request using it, on its event loop.
+protocol UpstreamDelegate: AnyObject {
+    func upstreamHead(_ head: HTTPResponseHead)
+    func upstreamBody(_ buffer: ByteBuffer)
+    func upstreamEnd()
+    /// The connection broke or closed before the end of the answer.
+    func upstreamFailed(_ error: any Error)
+}
+
+struct UpstreamClosed: Error, CustomStringConvertible {
+    var description: String { "the engine closed the connection" }
+}
+
+/// One connection to an engine, used by one request at a time.
+final class UpstreamConnection {
+    let channel: any Channel
+    let endpoint: Endpoint
+    /// Whether it has carried a request before (a reused connection may have been closed by
+    /// the engine in the meantime: its failure before any answer is not the engine's fault).
+    var reused = false
+    fileprivate(set) var keepAlive = true
+    fileprivate weak var delegate: (any UpstreamDelegate)?
+
+    fileprivate init(channel: any Channel, endpoint: Endpoint) {
+        self.channel = channel
+        self.endpoint = endpoint
+    }
+
+    /// Sends a whole request; its answer goes to `delegate`.
+    func send(_ head: HTTPRequestHead, body: ByteBuffer, delegate: any UpstreamDelegate) {
+        self.delegate = delegate
+        keepAlive = head.isKeepAlive
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+    }
+
+    /// Stops or resumes reading the answer (the client cannot take more yet).
+    func setReading(_ on: Bool) {
+        channel.setOption(ChannelOptions.autoRead, value: on).whenFailure { _ in }
+        if on { channel.read() }
+    }
+
+    /// Drops the connection (the request was given up): the engine sees it close and aborts.
+    func abandon() {
+        delegate = nil
+        keepAlive = false
+        channel.close(promise: nil)
+    }
+}
+
+/// Passes a connection's answer to its delegate.
+private final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    weak var connection: UpstreamConnection?
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let connection else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if !head.isKeepAlive { connection.keepAlive = false }
+            connection.delegate?.upstreamHead(head)
+        case .body(let buffer):
+            connection.delegate?.upstreamBody(buffer)
+        case .end:
+            let delegate = connection.delegate
+            connection.delegate = nil
+            delegate?.upstreamEnd()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        guard let connection else { return }
+        connection.keepAlive = false
+        let delegate = connection.delegate
+        connection.delegate = nil
+        delegate?.upstreamFailed(UpstreamClosed())
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let connection else { return }
+        connection.keepAlive = false
+        let delegate = connection.delegate
+        connection.delegate = nil
+        delegate?.upstreamFailed(error)
+        context.close(promise: nil)
+    }
+}
+
+/// One event loop's engine connections; used only on that loop.
+final class LoopUpstreams {
+    let eventLoop: any EventLoop
+    let connectTimeout: TimeAmount
+    /// Idle connections kept per engine (more are closed as they come back).
+    let maxIdlePerEndpoint: Int
+    private var idle: [Endpoint: [UpstreamConnection]] = [:]
+
+    init(eventLoop: any EventLoop, connectTimeout: TimeAmount, maxIdlePerEndpoint: Int) {
+        self.eventLoop = eventLoop
+        self.connectTimeout = connectTimeout
+        self.maxIdlePerEndpoint = maxIdlePerEndpoint
+    }
+
+    /// An open connection to `endpoint`: an idle one, else a new one.
+    func connection(to endpoint: Endpoint, _ done: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+        eventLoop.preconditionInEventLoop()
+        while var list = idle[endpoint], let c = list.popLast() {
+            idle[endpoint] = list
+            if c.channel.isActive {
+                c.reused = true
+                return done(.success(c))
+            }
+        }
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
+                }
+            }
+            .connect(host: endpoint.host, port: endpoint.port)
+            .assumeIsolated()
+            .whenComplete { result in
+                done(result.flatMap { channel in
+                    Result {
+                        let connection = UpstreamConnection(channel: channel, endpoint: endpoint)
+                        try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self).connection = connection
+                        return connection
+                    }
+                })
+            }
+    }
+
+    /// A connection whose answer has ended: kept for the next request if it may be, else closed.
+    func release(_ c: UpstreamConnection) {
+        eventLoop.preconditionInEventLoop()
+        c.delegate = nil
+        guard c.keepAlive, c.channel.isActive, (idle[c.endpoint]?.count ?? 0) < maxIdlePerEndpoint else {
+            c.channel.close(promise: nil)
+            return
+        }
+        if c.channel.isActive { c.setReading(true) }
+        idle[c.endpoint, default: []].append(c)
+    }
+}
+
+/// Every event loop's `LoopUpstreams`, made on first use.
+final class UpstreamLoops: Sendable {
+    private let loops = Mutex<[ObjectIdentifier: NIOLoopBound<LoopUpstreams>]>([:])
+    let connectTimeout: TimeAmount
+    let maxIdlePerEndpoint: Int
+
+    init(connectTimeout: TimeAmount, maxIdlePerEndpoint: Int) {
+        self.connectTimeout = connectTimeout
+        self.maxIdlePerEndpoint = maxIdlePerEndpoint
+    }
+
+    /// `eventLoop`'s connections; call on `eventLoop`.
+    func forLoop(_ eventLoop: any EventLoop) -> LoopUpstreams {
+        eventLoop.preconditionInEventLoop()
+        return loops.withLock { loops in
+            let key = ObjectIdentifier(eventLoop)
+            if let found = loops[key] { return found.value }
+            let made = LoopUpstreams(eventLoop: eventLoop, connectTimeout: connectTimeout, maxIdlePerEndpoint: maxIdlePerEndpoint)
+            loops[key] = NIOLoopBound(made, eventLoop: eventLoop)
+            return made
+        }
+    }
+}

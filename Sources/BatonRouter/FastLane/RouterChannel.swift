@@ -1,0 +1,41 @@
+// The router's HTTP/1 connections: Hummingbird's, with the fast lane put between NIO's HTTP/1
+// decoder and Hummingbird's conversion to HTTP types (FastLane.swift), where it sees whole
+// NIO request parts and writes NIO response parts.
+
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTPTypesHTTP1
+
+struct RouterHTTP1Channel: ServerChildChannel {
+    let http1: HTTP1Channel
+    let fastLane: FastLaneShared?
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<HTTP1Channel.Value> {
+        let fastLane = fastLane
+        return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            if let fastLane {
+                let pipeline = channel.pipeline.syncOperations
+                try pipeline.addHandler(FastLane(shared: fastLane), position: .before(try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)))
+            }
+            return value
+        }
+    }
+
+    func handle(value: HTTP1Channel.Value, logger: Logger) async {
+        await http1.handle(value: value, logger: logger)
+    }
+}
+
+extension HTTPServerBuilder {
+    /// What `core`'s router serves on: HTTP/1 with half-closure off, and the fast lane if the
+    /// config wants it and the tokenizer is local.
+    public static func router(_ core: RouterCore) -> HTTPServerBuilder {
+        let fastLane = core.config.fastLane ? FastLaneShared(core: core) : nil
+        return .init { responder in
+            RouterHTTP1Channel(
+                http1: HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [NoHalfClosure()])),
+                fastLane: fastLane)
+        }
+    }
+}
