@@ -12,12 +12,14 @@ extension HTTPField.Name {
 public enum RequestId {
     public static func make() -> String {
         var rng = SystemRandomNumberGenerator()
-        return hex(rng.next()) + hex(rng.next())
-    }
-
-    static func hex(_ v: UInt64) -> String {
-        let digits = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        let (a, b): (UInt64, UInt64) = (rng.next(), rng.next())
+        return String(unsafeUninitializedCapacity: 32) { out in
+            for i in 0..<32 {
+                let nibble = Int(((i < 16 ? a : b) >> (60 - 4 * UInt64(i % 16))) & 0xF)
+                out[i] = UInt8(ascii: "0") + UInt8(nibble) + (nibble > 9 ? 39 : 0)
+            }
+            return 32
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 //   baton_router_overhead_seconds                 of that, the time not spent waiting on engines
 //   baton_router_endpoint_in_flight{endpoint,role}
 //   baton_router_endpoint_healthy{endpoint,role}  1 healthy, 0 otherwise
+//   baton_router_fast_lane_total                  local-path requests the fast lane sent upstream
 
 import Metrics
 import Synchronization
@@ -20,6 +21,7 @@ public final class RouterMetrics: Sendable {
     let prefixHitRatio: Gauge
     let retries: [EndpointRole: Counter]
     let fallbacks: [DecisionReason: Counter]
+    let fastLane: Counter
     private let prefixBlocks = Mutex<(hit: Int, total: Int)>((0, 0))
     /// Handles made on first use, so a request costs a dictionary lookup, not a registry one.
     private let requests = Mutex<[RequestKey: Counter]>([:])
@@ -42,6 +44,7 @@ public final class RouterMetrics: Sendable {
         })
         overhead = Recorder(label: "baton_router_overhead_seconds", factory: factory)
         prefixHitRatio = Gauge(label: "baton_router_prefix_hit_ratio", factory: factory)
+        fastLane = Counter(label: "baton_router_fast_lane_total", factory: factory)
         retries = Dictionary(uniqueKeysWithValues: EndpointRole.allCases.map {
             ($0, Counter(label: "baton_router_retries_total", dimensions: [("role", $0.rawValue)], factory: factory))
         })

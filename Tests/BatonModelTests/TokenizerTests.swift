@@ -33,6 +33,20 @@ import Testing
         #expect(t.decode([1, id("hello")], special: true) == "<|im_start|>hello")
     }
 
+    @Test func asciiScalarClassesMatchTheUnicodeTables() {
+        for v in UInt8(0)...UInt8(127) {
+            let s = Unicode.Scalar(v)
+            var expected: ScalarClass = []
+            switch s.properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: expected.insert(.letter)
+            case .decimalNumber, .letterNumber, .otherNumber: expected.insert(.number)
+            default: break
+            }
+            if s.properties.isWhitespace { expected.insert(.whitespace) }
+            #expect(ScalarClass(s) == expected, "scalar \(v)")
+        }
+    }
+
     @Test func preTokenizerSplitsDigitsAndContractions() {
         func pieces(_ s: String) -> [String] {
             let scalars = Array(s.unicodeScalars)

@@ -236,3 +236,85 @@ extension ProxyTests {
         #expect(router.core.members().allSatisfy { $0.member.health == .healthy }, "a /tokenize failure is not the decode's")
     }
 }
+
+extension ProxyTests {
+    /// The local path answers alike on the fast lane and through Hummingbird: status, body,
+    /// request id (the client's, or a new one also sent upstream), route headers, streaming.
+    @Test(arguments: [true, false]) func theLocalPathAnswersAlikeWithAndWithoutTheFastLane(fastLane: Bool) async throws {
+        let d = try await FakeUpstream.start { r in
+            r.json?["stream"] as? Bool == true ? .stream(chunks: ["data: {\"n\":1}\n\n", "data: [DONE]\n\n"]) : .json(status: 200, body: completionJSON("ok"))
+        }
+        let router = try await LiveRouter.start(prefill: [], decode: [d.url]) { $0.fastLane = fastLane }
+        defer { Task { await router.stop(); d.stop() } }
+        let a = try await router.post("/v1/completions", #"{"prompt":"hi"}"#)
+        #expect(a.status == 200 && a.body.contains("ok") && a.headers["x-baton-route"] == "local" && a.headers["x-baton-decode"] == d.url)
+        let id = try #require(a.headers["x-request-id"])
+        #expect(id.count == 32 && id.allSatisfy { "0123456789abcdef".contains($0) })
+        #expect(d.received.last?.headers["x-request-id"] == id, "the engine got the id the client got")
+        let b = try await router.post("/v1/chat/completions", #"{"messages":[{"role":"user","content":"hi"}],"stream":true}"#,
+                                      headers: [("X-Request-Id", "mine-7")])
+        #expect(b.status == 200 && b.body == "data: {\"n\":1}\n\ndata: [DONE]\n\n" && b.headers["x-request-id"] == "mine-7")
+        #expect(b.headers["content-type"]?.hasPrefix("text/event-stream") == true)
+        #expect(d.received.last?.headers["x-request-id"] == "mine-7" && d.received.last?.path == "/v1/chat/completions")
+        // A client-supplied kv_transfer_params never reaches the engine (the slow path strips it).
+        let c = try await router.post("/v1/completions", #"{"prompt":"hi","kv_transfer_params":{"remote_block_ids":[1]}}"#)
+        #expect(c.status == 200 && d.received.last?.json?["kv_transfer_params"] == nil)
+        let m = router.metrics()
+        #expect(m.contains("baton_router_fast_lane_total \(fastLane ? 2 : 0)"), "\(m)")
+        #expect(m.contains(#"baton_router_requests_total{path="local",code="200"} 3"#))
+        #expect(router.core.members().allSatisfy { $0.member.inFlight == 0 })
+    }
+
+    /// Two requests written back to back on one connection (HTTP pipelining) are answered in
+    /// order, the second only after the first.
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let d = try await FakeUpstream.start { r in
+            let text = (r.json?["prompt"] as? String) ?? ""
+            if text == "first" { try? await Task.sleep(for: .milliseconds(300)) }
+            return .json(status: 200, body: completionJSON("answer-\(text)"))
+        }
+        let router = try await LiveRouter.start(prefill: [], decode: [d.url])
+        defer { Task { await router.stop(); d.stop() } }
+        func request(_ prompt: String, _ path: String = "/v1/completions") -> String {
+            let body = #"{"prompt":"\#(prompt)"}"#
+            return "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        }
+        let get = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        let raw = try RawHTTP.exchange(port: router.port, send: request("first") + get + request("second"), until: "answer-second")
+        let first = try #require(raw.range(of: "answer-first")), health = try #require(raw.range(of: "HTTP/1.1 200 OK", range: first.upperBound..<raw.endIndex))
+        let second = try #require(raw.range(of: "answer-second"))
+        #expect(first.upperBound <= health.lowerBound && health.upperBound <= second.lowerBound, "\(raw)")
+    }
+}
+
+/// A blocking loopback client that writes bytes as given (pipelining included) and reads until
+/// `until` has come, the server closes, or 10 s pass.
+enum RawHTTP {
+    static func exchange(port: Int, send: String, until: String) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXFailure(what: "socket") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXFailure(what: "connect") }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let bytes = Array(send.utf8)
+        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else { throw POSIXFailure(what: "write") }
+        var received = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !String(decoding: received, as: UTF8.self).contains(until) {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { break }
+            received += buffer[0..<n]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    struct POSIXFailure: Error { var what: String }
+}

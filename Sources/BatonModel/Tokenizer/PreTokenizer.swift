@@ -12,6 +12,16 @@ struct ScalarClass: OptionSet {
     init(rawValue: UInt8) { self.rawValue = rawValue }
 
     init(_ s: Unicode.Scalar) {
+        if s.isASCII {
+            // The same answers as the Unicode tables below, without looking them up.
+            switch s.value {
+            case 0x41...0x5A, 0x61...0x7A: self = .letter
+            case 0x30...0x39: self = .number
+            case 0x09...0x0D, 0x20: self = .whitespace
+            default: self = []
+            }
+            return
+        }
         var c: ScalarClass = []
         switch s.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:

@@ -16,8 +16,6 @@ public struct ProxyBody: Sendable {
     public private(set) var fields: [String: JSONValue]
     /// The bytes to forward on the local path: the client's own when nothing was removed.
     public let localBytes: Data
-    /// Whether `localBytes` differ from the client's (a kv_transfer_params was removed).
-    public let rewritten: Bool
 
     /// The prompt's fields, decoded in the same pass as `fields`.
     public let prompt: PromptFields
@@ -49,11 +47,9 @@ public struct ProxyBody: Sendable {
         if fields.removeValue(forKey: "kv_transfer_params") != nil {
             self.fields = fields
             localBytes = Self.encode(fields)
-            rewritten = true
         } else {
             self.fields = fields
             localBytes = data
-            rewritten = false
         }
     }
 

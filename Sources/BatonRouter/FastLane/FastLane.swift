@@ -233,6 +233,34 @@ extension FastLane {
         var clientBody: ByteBuffer
     }
 
+    /// The fields of the body the fast lane reads (ProxyBody's view of them, without decoding
+    /// the rest into a tree); a body with a kv_transfer_params is not the fast lane's (the slow
+    /// path removes it before forwarding).
+    struct LaneFields: Decodable {
+        var prompt: PromptFields
+        var stream: Bool
+        var user: String?
+        var cacheSalt: String?
+
+        enum Keys: String, CodingKey {
+            case stream, user
+            case cacheSalt = "cache_salt", kvTransferParams = "kv_transfer_params"
+        }
+
+        struct HasTransferParams: Error {}
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Keys.self)
+            guard !c.contains(.kvTransferParams) else { throw HasTransferParams() }
+            stream = (try? c.decodeIfPresent(Bool.self, forKey: .stream)) ?? false
+            user = (try? c.decodeIfPresent(String.self, forKey: .user)) ?? nil
+            cacheSalt = (try? c.decodeIfPresent(String.self, forKey: .cacheSalt)) ?? nil
+            prompt = try PromptFields(from: decoder)
+        }
+    }
+
+    private static let decoder = JSONDecoder()
+
     /// The decode that takes this request on the local path by choice, and what to send it; nil
     /// for the slow path (which then decides, or answers the error, itself).
     private func plan(_ head: HTTPRequestHead, kind: RequestKind, body: ByteBuffer) -> Plan? {
@@ -242,17 +270,18 @@ extension FastLane {
                   APIKeys.matchesAny(Array(auth.utf8.dropFirst(7)), shared.apiKeys)
             else { return nil }
         }
-        guard let proxyBody = try? ProxyBody(Data(body.readableBytesView)),
-              let source = try? proxyBody.prompt.source(kind),
+        guard let fields = try? body.withUnsafeReadableBytes({ try Self.decoder.decode(LaneFields.self, from: Data($0)) }),
+              let source = try? fields.prompt.source(kind),
               let tokens = try? shared.tokenizer.tokensNow(source) else { return nil }
-        let session = head.headers.first(name: config.sessionHeader) ?? proxyBody.user
-        let routing = RoutingRequest(tokens: tokens, blockSize: config.blockSize, salt: proxyBody.cacheSalt, session: session)
+        let session = head.headers.first(name: config.sessionHeader) ?? fields.user
+        let routing = RoutingRequest(tokens: tokens, blockSize: config.blockSize, salt: fields.cacheSalt, session: session)
         guard let (decode, reason, held, endpoint) = core.state.withLock({ s -> (Int, DecisionReason, Int, Endpoint)? in
             guard let d = s.decideLocal(routing) else { return nil }
             return (d.decode, d.reason, d.heldBlocks, s.pool.members[d.decode].endpoint)
         }) else { return nil }
         core.metrics.prefix(hit: held, of: routing.blockHashes.count)
         core.metrics.decision(path: "local", reason: reason)
+        core.metrics.fastLane.increment()
         core.started([decode])
 
         var clientHead = head
@@ -263,7 +292,7 @@ extension FastLane {
             requestId = RequestId.make()
             clientHead.headers.replaceOrAdd(name: "X-Request-Id", value: requestId)
         }
-        let upstreamBody = proxyBody.rewritten ? ByteBuffer(bytes: proxyBody.localBytes) : body
+        let upstreamBody = body
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
         headers.add(name: "Host", value: "\(endpoint.host):\(endpoint.port)")
@@ -274,7 +303,7 @@ extension FastLane {
             headers.add(name: "Authorization", value: auth)
         }
         return Plan(
-            requestId: requestId, decode: decode, endpoint: endpoint, stream: proxyBody.stream, keepAlive: head.isKeepAlive,
+            requestId: requestId, decode: decode, endpoint: endpoint, stream: fields.stream, keepAlive: head.isKeepAlive,
             upstreamHead: HTTPRequestHead(version: .http1_1, method: .POST, uri: kind.path, headers: headers),
             upstreamBody: upstreamBody, clientHead: clientHead, clientBody: body)
     }
