@@ -2,15 +2,16 @@
 """What `baton router` adds in front of a fast upstream, beside nginx `proxy_pass` in the same run.
 
   python3 scripts/bench_router.py [--repeat 5] [--requests 2000] [--duration 10] [--connections 32]
-                                  [--nginx-workers 2] [--no-stream] [--no-decompose] [--no-build] [--json FILE]
+                                  [--nginx-workers 2] [--nginx-layout separate|shared] [--router-flag F] [--no-stream] [--no-decompose] [--no-build] [--json FILE]
 
-One nginx (non-daemon child, its own prefix and conf in a temp dir, --nginx-workers workers)
-serves four loopback server blocks:
+Two nginx instances (non-daemon children, each its own prefix and conf in a temp dir,
+--nginx-workers workers each; --nginx-layout shared puts all four server blocks in one):
   * the fake upstream: POST /v1/completions and /v1/chat/completions answer a fixed small OpenAI
-    JSON (`return 200`), GET /health 200, GET /metrics 200 empty, GET /v1/models;
-  * nginx proxy_pass to it, with upstream keepalive (`keepalive 64`, HTTP/1.1, Connection "");
-  * for the streaming rows, the same pair with a fixed SSE answer (text/event-stream, 3 data
-    events and [DONE]) and `proxy_buffering off` on the proxy.
+    JSON (`return 200`), GET /health 200, GET /metrics 200 empty, GET /v1/models; and for the
+    streaming rows a second one answering a fixed SSE body (text/event-stream, 3 data events and
+    [DONE]);
+  * nginx proxy_pass to each, with upstream keepalive (`keepalive 64`, HTTP/1.1, Connection ""),
+    `proxy_buffering off` for the SSE one.
 `baton router --decode <fake upstream> --tokenizer smollm2` (no prefill; the prompt is short, so
 every request takes the local path) runs beside it, one router per upstream.
 
@@ -64,7 +65,7 @@ BODY = json.dumps({"model": "smollm2", "prompt": "Say hello to the benchmark, br
 STREAM_BODY = json.dumps({"model": "smollm2", "prompt": "Say hello to the benchmark, briefly.", "max_tokens": 4, "temperature": 0,
                           "stream": True})
 
-NGINX_CONF = """
+NGINX_HEAD = """
 worker_processes {workers};
 daemon off;
 master_process on;
@@ -81,9 +82,11 @@ http {{
     keepalive_requests 1000000;
     keepalive_timeout 75s;
 
-    upstream fake {{ server 127.0.0.1:{up}; keepalive 64; }}
-    upstream fake_sse {{ server 127.0.0.1:{up_sse}; keepalive 64; }}
+"""
 
+# The fake upstream's server blocks, and nginx proxy_pass's: one nginx instance each
+# (--nginx-layout separate), or both in one (shared).
+NGINX_UPSTREAM = """
     server {{
         listen 127.0.0.1:{up} backlog=4096;
         default_type application/json;
@@ -94,19 +97,24 @@ http {{
         location = /metrics {{ default_type text/plain; return 200 ''; }}
     }}
     server {{
+        listen 127.0.0.1:{up_sse} backlog=4096;
+        default_type text/event-stream;
+        location = /v1/completions {{ return 200 '{sse}'; }}
+        location = /health {{ return 200 ''; }}
+        location = /metrics {{ default_type text/plain; return 200 ''; }}
+    }}
+"""
+
+NGINX_PROXY = """
+    upstream fake {{ server 127.0.0.1:{up}; keepalive 64; }}
+    upstream fake_sse {{ server 127.0.0.1:{up_sse}; keepalive 64; }}
+    server {{
         listen 127.0.0.1:{proxy} backlog=4096;
         location / {{
             proxy_pass http://fake;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
         }}
-    }}
-    server {{
-        listen 127.0.0.1:{up_sse} backlog=4096;
-        default_type text/event-stream;
-        location = /v1/completions {{ return 200 '{sse}'; }}
-        location = /health {{ return 200 ''; }}
-        location = /metrics {{ default_type text/plain; return 200 ''; }}
     }}
     server {{
         listen 127.0.0.1:{proxy_sse} backlog=4096;
@@ -117,8 +125,8 @@ http {{
             proxy_buffering off;
         }}
     }}
-}}
 """
+
 
 # The router's own routes beside the proxied POST: what Hummingbird costs alone, what closing the
 # connection per request adds, what one upstream call through AsyncHTTPClient adds.
@@ -255,12 +263,16 @@ def main():
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
-    ap.add_argument("--nginx-workers", type=int, default=2)
+    ap.add_argument("--nginx-workers", type=int, default=2, help="workers of each nginx instance")
+    ap.add_argument("--nginx-layout", choices=["separate", "shared"], default="separate",
+                    help="the fake upstream and nginx proxy_pass in separate nginx instances (as the router is a process of its "
+                         "own in front of it), or both in the same workers (which then proxy to themselves)")
     ap.add_argument("--no-stream", action="store_true", help="skip the streaming (SSE) rows")
     ap.add_argument("--no-decompose", action="store_true",
                     help="skip the router-only rows (GET /health and /v1/models, keep-alive and Connection: close, beside the POST)")
     ap.add_argument("--decompose-duration", type=int, default=5, help="seconds per wrk run of the router-only rows")
     ap.add_argument("--no-build", action="store_true", help="use the release binary as it is")
+    ap.add_argument("--router-flag", action="append", default=[], help="an extra `baton router` flag (repeatable), e.g. --router-flag=--no-fast-lane")
     ap.add_argument("--json", help="also write every sample to this file")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally below stops nginx and the routers
@@ -271,21 +283,31 @@ def main():
         build_release()
     up, proxy, up_sse, proxy_sse, router, router_sse = free_ports(6)
     tmp = tempfile.mkdtemp(prefix="bench-router-")
-    with open(f"{tmp}/nginx.conf", "w") as f:
-        f.write(NGINX_CONF.format(workers=args.nginx_workers, dir=tmp, up=up, proxy=proxy, up_sse=up_sse, proxy_sse=proxy_sse,
-                                  completion=COMPLETION, chat=CHAT, sse=SSE, models=MODELS))
+    fill = dict(workers=args.nginx_workers, up=up, proxy=proxy, up_sse=up_sse, proxy_sse=proxy_sse,
+                completion=COMPLETION, chat=CHAT, sse=SSE, models=MODELS)
+    # nginx instances: name -> server blocks; the proxy's own unless the layout is shared.
+    instances = {"upstream": NGINX_UPSTREAM, "proxy": NGINX_PROXY} if args.nginx_layout == "separate" \
+        else {"upstream": NGINX_UPSTREAM + NGINX_PROXY}
+    for name, blocks in instances.items():
+        os.makedirs(f"{tmp}/{name}")
+        with open(f"{tmp}/{name}/nginx.conf", "w") as f:
+            f.write((NGINX_HEAD + blocks + "}}\n").format(dir=f"{tmp}/{name}", **fill))
     lua = {}
     for name, body in (("plain", BODY), ("stream", STREAM_BODY)):
         lua[name] = f"{tmp}/{name}.lua"
         with open(lua[name], "w") as f:
             f.write(WRK_LUA.format(body=json.dumps(body)))
-    procs = []
+    procs, nginx = [], {}
     try:
-        nginx = subprocess.Popen(["nginx", "-p", tmp, "-e", f"{tmp}/error.log", "-c", f"{tmp}/nginx.conf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(nginx)
-        wait_port(up)
-        wait_port(up_sse)
-        flags = ["--tokenizer", "smollm2", "--health-interval", "1", "--scrape-interval", "1"]
+        for name in instances:
+            d = f"{tmp}/{name}"
+            nginx[name] = subprocess.Popen(["nginx", "-p", d, "-e", f"{d}/error.log", "-c", f"{d}/nginx.conf"],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            procs.append(nginx[name])
+        nginx_proxy = nginx.get("proxy", nginx["upstream"])
+        for port in (up, up_sse, proxy, proxy_sse):
+            wait_port(port)
+        flags = ["--tokenizer", "smollm2", "--health-interval", "1", "--scrape-interval", "1", *args.router_flag]
         routers = {"plain": start_router(router, "--decode", f"http://127.0.0.1:{up}", *flags, log=f"{tmp}/router.log")}
         procs.append(routers["plain"])
         variants = [("plain", BODY, up, proxy, router)]
@@ -321,7 +343,7 @@ def main():
                 for k, port, headers in (("direct", u, ()), ("nginx", p, ()), ("nginx_close", p, ("Connection: close",)), ("router", r, ())):
                     before = metrics(r)
                     rps, errors, non2xx, wrk_p50, cpu = wrk(port, lua[name], args, headers,
-                                                            cpu_of=(("nginx", [nginx.pid]), ("router", [routers[name].pid])))
+                                                            cpu_of=(("nginx", [nginx_proxy.pid]), ("router", [routers[name].pid])))
                     s[f"{k}_rps"] = rps
                     s[f"{k}_wrk_p50"] = wrk_p50
                     s[f"{k}_cpu_nginx"] = cpu["nginx"]
@@ -346,7 +368,7 @@ def main():
                       f"{s.get('router_wrk_errors', '')}", file=sys.stderr)
     finally:
         for proc in reversed(procs):
-            proc.send_signal(signal.SIGTERM if proc is not procs[0] else signal.SIGQUIT)
+            proc.send_signal(signal.SIGQUIT if proc in nginx.values() else signal.SIGTERM)
         for proc in procs:
             try:
                 proc.wait(timeout=20)
@@ -363,7 +385,7 @@ def main():
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     print(f"\n`python3 scripts/bench_router.py {' '.join(sys.argv[1:])}`, {datetime.date.today()}, {cpu} ({os.cpu_count()} vCPU), "
           f"router {'answering `Connection: close`' if router_closes else 'keeping connections alive'}, "
-          f"commit {commit}, nginx {args.nginx_workers} workers, medians of {args.repeat} runs; "
+          f"commit {commit}, nginx {args.nginx_workers} workers ({'upstream and proxy in separate nginx instances' if args.nginx_layout == 'separate' else 'upstream and proxy in the same nginx workers'}), medians of {args.repeat} runs; "
           f"load average before {load0}, after {os.getloadavg()[0]:.2f}.\n")
     for name, *_ in variants:
         label = "non-stream JSON" if name == "plain" else "stream (SSE, 3 events)"
@@ -391,9 +413,10 @@ def main():
         print("| target | requests/s | wrk p50 µs | vs nginx | proxy CPU µs/request |")
         print("|---|---|---|---|---|")
         n_rps = med(name, "nginx_rps")
-        # nginx serves upstream and proxy in the same workers: the proxy's share is its CPU per
-        # request minus the upstream's alone (the direct run); the router's is its own process.
-        up_cpu = med(name, "direct_cpu_nginx")
+        # Separate: the proxy instance's CPU is the proxy's. Shared: nginx serves upstream and
+        # proxy in the same workers, so the proxy's share is its CPU per request minus the
+        # upstream's alone (the direct run). The router's is its own process.
+        up_cpu = 0 if args.nginx_layout == "separate" else med(name, "direct_cpu_nginx")
         for title, k in (("direct to upstream", "direct"), ("nginx proxy_pass (keep-alive)", "nginx"),
                          ("nginx proxy_pass, client sends `Connection: close`", "nginx_close"), ("baton router", "router")):
             cpu = "—" if k == "direct" else us(med(name, f"{k}_cpu_router") if k == "router" else med(name, f"{k}_cpu_nginx") - up_cpu)
@@ -401,8 +424,7 @@ def main():
         ratio = statistics.median(s["router_rps"] / s["nginx_rps"] for s in samples[name])
         ratio_close = statistics.median(s["router_rps"] / s["nginx_close_rps"] for s in samples[name])
         print(f"\nRouter / nginx proxy_pass keep-alive (median of per-run ratios): **{ratio:.2f}x** (bar ≥ 0.5x); "
-              f"router / nginx with `Connection: close`: {ratio_close:.2f}x. "
-              f"Upstream CPU per request (nginx, direct run): {us(up_cpu)} µs.")
+              f"router / nginx with `Connection: close`: {ratio_close:.2f}x.")
         if name == "plain" and not args.no_decompose:
             print(f"\nRouter-only rows (router process CPU; sequential p50 as above, wrk -t{args.threads} -c{args.connections} "
                   f"-d{args.decompose_duration}s):\n")

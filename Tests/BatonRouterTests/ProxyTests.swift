@@ -280,17 +280,25 @@ extension ProxyTests {
             return "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
         }
         let get = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
-        let raw = try RawHTTP.exchange(port: router.port, send: request("first") + get + request("second"), until: "answer-second")
+        let raw = try await RawHTTP.exchange(port: router.port, send: request("first") + get + request("second"), until: "answer-second")
         let first = try #require(raw.range(of: "answer-first")), health = try #require(raw.range(of: "HTTP/1.1 200 OK", range: first.upperBound..<raw.endIndex))
         let second = try #require(raw.range(of: "answer-second"))
         #expect(first.upperBound <= health.lowerBound && health.upperBound <= second.lowerBound, "\(raw)")
     }
 }
 
-/// A blocking loopback client that writes bytes as given (pipelining included) and reads until
-/// `until` has come, the server closes, or 10 s pass.
+/// A loopback client that writes bytes as given (pipelining included) and reads until `until`
+/// has come, the server closes, or 10 s pass. Its blocking socket calls run on a thread of its
+/// own: blocking one of Swift concurrency's few threads would starve the in-process router and
+/// fake engine it talks to.
 enum RawHTTP {
-    static func exchange(port: Int, send: String, until: String) throws -> String {
+    static func exchange(port: Int, send: String, until: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try blockingExchange(port: port, send: send, until: until) }) }.start()
+        }
+    }
+
+    private static func blockingExchange(port: Int, send: String, until: String) throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXFailure(what: "socket") }
         defer { close(fd) }

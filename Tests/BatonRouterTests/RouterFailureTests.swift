@@ -5,8 +5,8 @@
 // fall back or retry and answer right, a prefill's 4xx reaches the client as it was, a decode
 // failing before its first byte is retried, a decode dying mid-stream ends the stream with an
 // SSE error event, a client going away frees both engines, no healthy decode is a 503 and every
-// decode busy a 429, and a short chaos run (engines killed and restarted under 16 streaming
-// clients) fails no request before its first byte and strands no KV blocks.
+// decode busy a 429, and a 60 s chaos run (a random engine killed -9 and restarted every 10 s
+// under 16 streaming clients) fails no request before its first byte and strands no KV blocks.
 
 import BatonTesting
 import Foundation
