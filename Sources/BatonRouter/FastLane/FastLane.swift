@@ -70,6 +70,8 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(shared: FastLaneShared) { self.shared = shared }
 
+    private static let empty = ByteBuffer()
+
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         upstreams = shared.loops.forLoop(context.eventLoop)
@@ -97,7 +99,7 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
         switch part {
         case .head(let head):
             if let kind = ours(head) {
-                reading = (head, kind, context.channel.allocator.buffer(capacity: 0))
+                reading = (head, kind, Self.empty)
             } else {
                 pass(head, context: context)
             }
@@ -112,7 +114,11 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
                 context.fireChannelRead(wrapInboundOut(.body(chunk)))
                 return
             }
-            reading!.body.writeBuffer(&chunk)
+            if reading!.body.readableBytes == 0 {
+                reading!.body = chunk  // the usual case, a body in one read: kept, not copied
+            } else {
+                reading!.body.writeBuffer(&chunk)
+            }
         case .end:
             guard let (head, kind, body) = reading else { return context.fireChannelRead(wrapInboundOut(part)) }
             reading = nil
@@ -350,7 +356,7 @@ extension FastLane: UpstreamDelegate {
 
     private func connect(_ relay: Relay) {
         relay.phase = .connecting
-        upstreams?.connection(to: relay.plan.endpoint) { [weak self] result in
+        upstreams?.connection(to: relay.plan.endpoint, slot: relay.plan.decode) { [weak self] result in
             guard let self, self.relay === relay else {
                 if case .success(let c) = result { c.channel.close(promise: nil) }
                 return
@@ -393,7 +399,9 @@ extension FastLane: UpstreamDelegate {
             firstByte(relay, status: 200)
             fallthrough
         case .streaming:
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            // Flushed at the end of the engine's read (upstreamReadComplete): what came in one
+            // read goes out in one write, and nothing waits longer than that read.
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             if !context.channel.isWritable, !relay.paused {
                 relay.paused = true
                 relay.connection?.setReading(false)
@@ -410,6 +418,11 @@ extension FastLane: UpstreamDelegate {
         case .connecting, .awaitingHead:
             break
         }
+    }
+
+    func upstreamReadComplete() {
+        guard let relay, case .streaming = relay.phase else { return }
+        context?.flush()
     }
 
     func upstreamEnd() {

@@ -17,6 +17,8 @@ protocol UpstreamDelegate: AnyObject {
     func upstreamHead(_ head: HTTPResponseHead)
     func upstreamBody(_ buffer: ByteBuffer)
     func upstreamEnd()
+    /// The parts of one read of the connection have all been passed on (a time to flush).
+    func upstreamReadComplete()
     /// The connection broke or closed before the end of the answer.
     func upstreamFailed(_ error: any Error)
 }
@@ -29,15 +31,18 @@ struct UpstreamClosed: Error, CustomStringConvertible {
 final class UpstreamConnection {
     let channel: any Channel
     let endpoint: Endpoint
+    /// The endpoint's index in the router's pool (stable for its URL), which keys the idle lists.
+    let slot: Int
     /// Whether it has carried a request before (a reused connection may have been closed by
     /// the engine in the meantime: its failure before any answer is not the engine's fault).
     var reused = false
     fileprivate(set) var keepAlive = true
     fileprivate weak var delegate: (any UpstreamDelegate)?
 
-    fileprivate init(channel: any Channel, endpoint: Endpoint) {
+    fileprivate init(channel: any Channel, endpoint: Endpoint, slot: Int) {
         self.channel = channel
         self.endpoint = endpoint
+        self.slot = slot
     }
 
     /// Sends a whole request; its answer goes to `delegate`.
@@ -83,6 +88,10 @@ private final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHand
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        connection?.delegate?.upstreamReadComplete()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         guard let connection else { return }
         connection.keepAlive = false
@@ -107,7 +116,8 @@ final class LoopUpstreams {
     let connectTimeout: TimeAmount
     /// Idle connections kept per engine (more are closed as they come back).
     let maxIdlePerEndpoint: Int
-    private var idle: [Endpoint: [UpstreamConnection]] = [:]
+    /// Idle connections by endpoint slot.
+    private var idle: [Int: [UpstreamConnection]] = [:]
 
     init(eventLoop: any EventLoop, connectTimeout: TimeAmount, maxIdlePerEndpoint: Int) {
         self.eventLoop = eventLoop
@@ -115,15 +125,16 @@ final class LoopUpstreams {
         self.maxIdlePerEndpoint = maxIdlePerEndpoint
     }
 
-    /// An open connection to `endpoint`: an idle one, else a new one.
-    func connection(to endpoint: Endpoint, _ done: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+    /// An open connection to `endpoint` (the pool's member `slot`): an idle one, else a new one.
+    func connection(to endpoint: Endpoint, slot: Int, _ done: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
         eventLoop.preconditionInEventLoop()
-        while var list = idle[endpoint], let c = list.popLast() {
-            idle[endpoint] = list
-            if c.channel.isActive {
-                c.reused = true
-                return done(.success(c))
+        while let c = idle[slot]?.popLast() {
+            guard c.channel.isActive, c.endpoint == endpoint else {
+                c.channel.close(promise: nil)
+                continue
             }
+            c.reused = true
+            return done(.success(c))
         }
         ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
@@ -139,7 +150,7 @@ final class LoopUpstreams {
             .whenComplete { result in
                 done(result.flatMap { channel in
                     Result {
-                        let connection = UpstreamConnection(channel: channel, endpoint: endpoint)
+                        let connection = UpstreamConnection(channel: channel, endpoint: endpoint, slot: slot)
                         try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self).connection = connection
                         return connection
                     }
@@ -151,12 +162,12 @@ final class LoopUpstreams {
     func release(_ c: UpstreamConnection) {
         eventLoop.preconditionInEventLoop()
         c.delegate = nil
-        guard c.keepAlive, c.channel.isActive, (idle[c.endpoint]?.count ?? 0) < maxIdlePerEndpoint else {
+        guard c.keepAlive, c.channel.isActive, (idle[c.slot]?.count ?? 0) < maxIdlePerEndpoint else {
             c.channel.close(promise: nil)
             return
         }
         if c.channel.isActive { c.setReading(true) }
-        idle[c.endpoint, default: []].append(c)
+        idle[c.slot, default: []].append(c)
     }
 }
 
