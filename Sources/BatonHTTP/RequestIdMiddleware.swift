@@ -12,6 +12,11 @@ extension HTTPField.Name {
 public enum RequestId {
     public static func make() -> String {
         var rng = SystemRandomNumberGenerator()
+        return make(using: &rng)
+    }
+
+    /// An id from `rng`'s next 128 bits.
+    public static func make<G: RandomNumberGenerator>(using rng: inout G) -> String {
         let (a, b): (UInt64, UInt64) = (rng.next(), rng.next())
         return String(unsafeUninitializedCapacity: 32) { out in
             for i in 0..<32 {

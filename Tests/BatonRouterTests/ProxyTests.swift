@@ -326,3 +326,23 @@ enum RawHTTP {
 
     struct POSIXFailure: Error { var what: String }
 }
+
+extension ProxyTests {
+    /// A decode past `timeouts.request` counts as failed (ejected) and, with no other decode, the
+    /// client gets a 503, on the fast lane as on the slow path.
+    @Test(arguments: [true, false]) func aDecodePastTheRequestTimeoutFails(fastLane: Bool) async throws {
+        let d = try await FakeUpstream.start { _ in
+            try? await Task.sleep(for: .seconds(20))
+            return .json(status: 200, body: completionJSON("late"))
+        }
+        let router = try await LiveRouter.start(prefill: [], decode: [d.url]) {
+            $0.fastLane = fastLane
+            $0.timeouts.request = .milliseconds(300)
+            $0.decodeTries = 1
+        }
+        defer { Task { await router.stop(); d.stop() } }
+        let a = try await router.post("/v1/completions", #"{"prompt":"hi"}"#)
+        #expect(a.status == 503 && !a.body.contains("late"))
+        #expect(router.core.members().allSatisfy { $0.member.health != .healthy && $0.member.inFlight == 0 })
+    }
+}

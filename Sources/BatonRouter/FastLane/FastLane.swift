@@ -65,6 +65,7 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
     private var queued = CircularBuffer<HTTPServerRequestPart>()
     private var readHeld = false
     private var draining = false
+    private var deadlineTimer: Scheduled<Void>?
     /// The server asked to close idle connections while an answer of ours was going out.
     private var quiescePending: (any Sendable)?
 
@@ -77,7 +78,11 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
         upstreams = shared.loops.forLoop(context.eventLoop)
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+    }
 
     // MARK: Inbound
 
@@ -161,10 +166,11 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
             // The client left: drop the engine call (it aborts the request).
             self.relay = nil
             relay.connection?.abandon()
-            relay.timer?.cancel()
             core.ended(relay.decode, .neutral)
         }
         queued.removeAll()
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
         context.fireChannelInactive()
     }
 
@@ -295,7 +301,7 @@ extension FastLane {
         if let given = head.headers.first(name: "x-request-id"), !given.isEmpty, given.count <= 256 {
             requestId = given
         } else {
-            requestId = RequestId.make()
+            requestId = upstreams?.newRequestId() ?? RequestId.make()
             clientHead.headers.replaceOrAdd(name: "X-Request-Id", value: requestId)
         }
         let upstreamBody = body
@@ -323,7 +329,8 @@ extension FastLane: UpstreamDelegate {
         var decode: Int { plan.decode }
         let start = NIODeadline.now()
         var connection: UpstreamConnection?
-        var timer: Scheduled<Void>?
+        /// Past it the engine call counts as timed out (`timeouts.request`).
+        let deadline: NIODeadline
         /// Time spent waiting on the engine before the first byte went out.
         var waited: TimeAmount = .zero
         var sentAt = NIODeadline.now()
@@ -341,17 +348,33 @@ extension FastLane: UpstreamDelegate {
             case streaming
         }
 
-        init(plan: Plan) { self.plan = plan }
+        init(plan: Plan, deadline: NIODeadline) {
+            self.plan = plan
+            self.deadline = deadline
+        }
     }
 
     private func start(_ plan: Plan, context: ChannelHandlerContext) {
-        let relay = Relay(plan: plan)
+        let relay = Relay(plan: plan, deadline: .now() + .nanoseconds(core.config.timeouts.request.nanoseconds))
         self.relay = relay
-        let deadline = core.config.timeouts.request
-        relay.timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(deadline.nanoseconds)) { [weak self] in
-            self?.timedOut(relay)
-        }
+        watchDeadline(context: context)
         connect(relay)
+    }
+
+    /// One timer per connection, not per request: it fires at the current relay's deadline, or
+    /// is set again for the relay running when it fires (answers mostly end long before it).
+    private func watchDeadline(context: ChannelHandlerContext) {
+        guard deadlineTimer == nil, let relay else { return }
+        deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: relay.deadline) { [weak self] in
+            guard let self else { return }
+            self.deadlineTimer = nil
+            guard let relay = self.relay, let context = self.context else { return }
+            if relay.deadline <= .now() {
+                self.timedOut(relay)
+            } else {
+                self.watchDeadline(context: context)
+            }
+        }
     }
 
     private func connect(_ relay: Relay) {
@@ -483,7 +506,6 @@ extension FastLane: UpstreamDelegate {
     private func failedBeforeAnswer(_ relay: Relay, _ reason: String) {
         guard self.relay === relay, let context else { return }
         self.relay = nil
-        relay.timer?.cancel()
         relay.connection = nil
         core.ended(relay.decode, .failure(reason))
         core.metrics.retry(role: .decode)
@@ -496,7 +518,6 @@ extension FastLane: UpstreamDelegate {
     /// The answer went out whole (or ended with an SSE error): end it, count it, take what waited.
     private func finish(_ relay: Relay, outcome: EndpointPool.Outcome, context: ChannelHandlerContext) {
         self.relay = nil
-        relay.timer?.cancel()
         core.ended(relay.decode, outcome)
         if relay.plan.keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

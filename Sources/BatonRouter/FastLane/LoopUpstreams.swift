@@ -7,6 +7,8 @@
 //   connection(to:) ─ an idle one (reused) or a new one ─▶ send(head, body) ─▶ delegate gets
 //   head, body…, end ─▶ release: idle again if both sides said keep-alive, else closed
 
+import BatonHTTP
+import BatonModel
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -116,6 +118,9 @@ final class LoopUpstreams {
     let connectTimeout: TimeAmount
     /// Idle connections kept per engine (more are closed as they come back).
     let maxIdlePerEndpoint: Int
+    /// Request ids for requests that come without one: this loop's own generator, seeded from
+    /// system randomness (a system call per id cost more than the rest of making one).
+    private var ids = SeededGenerator(seed: .random(in: .min ... .max))
     /// Idle connections by endpoint slot.
     private var idle: [Int: [UpstreamConnection]] = [:]
 
@@ -157,6 +162,8 @@ final class LoopUpstreams {
                 })
             }
     }
+
+    func newRequestId() -> String { RequestId.make(using: &ids) }
 
     /// A connection whose answer has ended: kept for the next request if it may be, else closed.
     func release(_ c: UpstreamConnection) {
