@@ -3,6 +3,7 @@
 // counts one token per prompt byte so a test sets the length.
 
 import AsyncHTTPClient
+import BatonModel
 import BatonOpenAI
 import BatonRouter
 import Foundation
@@ -13,9 +14,12 @@ import Prometheus
 
 /// One token per UTF-8 byte of the prompt (or of the messages' contents).
 struct ByteTokenizer: LocalTokenizing {
-    func tokens(_ source: PromptFields.Source) -> [Int32] { tokensNow(source) }
+    func tokens(_ source: PromptFields.Source) -> [Int32] {
+        var none = BPECache(capacity: 0)
+        return tokensNow(source, cache: &none)
+    }
 
-    func tokensNow(_ source: PromptFields.Source) -> [Int32] {
+    func tokensNow(_ source: PromptFields.Source, cache: inout BPECache) -> [Int32] {
         switch source {
         case .chat(let messages, _): messages.map(\.content).joined().utf8.map { Int32($0) }
         case .text(let text): text.utf8.map { Int32($0) }

@@ -1,6 +1,12 @@
 // GPT-2 byte-level BPE from GGUF metadata (`tokenizer.ggml.*`): vocabulary, merge ranks, token
 // types; special tokens found in text; encode and decode.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What can go wrong building a tokenizer from a model file.
 public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case missing(String)
@@ -30,8 +36,8 @@ public final class Tokenizer: Sendable {
     public let bosTokenId: Int32?
     public let eosTokenId: Int32?
     public let addBOS: Bool
-    /// Texts of control and user-defined tokens, longest first (llama.cpp's partition order).
-    let specials: [(text: String, id: Int32, control: Bool)]
+    /// Control and user-defined tokens as UTF-8, longest first (llama.cpp's partition order).
+    let specials: [(bytes: [UInt8], id: Int32, control: Bool)]
     /// Symbol id of a token text (vocab ids first; texts only in merges get ids ≥ vocab size).
     let symbolIds: [String: Int32]
     /// (left, right) symbol ids → (rank, merged symbol id).
@@ -101,26 +107,32 @@ public final class Tokenizer: Sendable {
         symbolTexts = texts
         symbolToToken = toToken
         self.merges = merges
-        var specials: [(text: String, id: Int32, control: Bool)] = []
+        var specials: [(bytes: [UInt8], id: Int32, control: Bool)] = []
         for (i, t) in tokens.enumerated() where !t.isEmpty {
             let type = types[i]
             if type == .control || type == .userDefined || type == .unknown {
-                specials.append((t, Int32(i), type != .userDefined))
+                specials.append((Array(t.utf8), Int32(i), type != .userDefined))
             }
         }
-        specials.sort { $0.text.utf8.count > $1.text.utf8.count }
+        specials.sort { $0.bytes.count > $1.bytes.count }
         self.specials = specials
     }
 
     /// Token ids of `text`. With `parseSpecial`, control tokens written in the text
     /// (`<|im_start|>`) become their ids; user-defined tokens always do, as in llama.cpp.
     public func encode(_ text: String, addSpecial: Bool = false, parseSpecial: Bool = false) -> [Int32] {
+        var none = BPECache(capacity: 0)
+        return encode(text, addSpecial: addSpecial, parseSpecial: parseSpecial, cache: &none)
+    }
+
+    /// `encode`, taking the ids of pieces seen before from `cache` and adding new ones to it.
+    public func encode(_ text: String, addSpecial: Bool = false, parseSpecial: Bool = false, cache: inout BPECache) -> [Int32] {
         var out: [Int32] = []
         if addSpecial, addBOS, let bos = bosTokenId { out.append(bos) }
         for fragment in partition(text, parseSpecial: parseSpecial) {
             switch fragment {
             case .special(let id): out.append(id)
-            case .text(let s): encodeOrdinary(s, into: &out)
+            case .text(let s): encodeOrdinary(s, into: &out, cache: &cache)
             }
         }
         return out
@@ -137,8 +149,9 @@ public final class Tokenizer: Sendable {
         let bytes = Array(text.utf8)
         var pieces: [Piece] = [.text(0..<bytes.count)]
         for special in specials where parseSpecial || !special.control {
-            let pattern = Array(special.text.utf8)
-            guard let first = pattern.first else { continue }
+            let pattern = special.bytes
+            guard let first = pattern.first, bytes.count >= pattern.count,
+                  Self.occurs(pattern, in: bytes) else { continue }
             var next: [Piece] = []
             for piece in pieces {
                 guard case .text(let range) = piece else { next.append(piece); continue }
@@ -168,13 +181,57 @@ public final class Tokenizer: Sendable {
         }
     }
 
-    private func encodeOrdinary(_ text: Substring, into out: inout [Int32]) {
+    /// Whether `pattern` (not empty) occurs in `bytes`: most specials occur in no prompt, and
+    /// this is all they cost.
+    private static func occurs(_ pattern: [UInt8], in bytes: [UInt8]) -> Bool {
+        pattern.withUnsafeBufferPointer { p in
+            bytes.withUnsafeBufferPointer { b in
+                let first = p[0], last = b.count - p.count
+                var i = 0
+                while i <= last {
+                    if b[i] == first, memcmp(b.baseAddress! + i, p.baseAddress!, p.count) == 0 { return true }
+                    i += 1
+                }
+                return false
+            }
+        }
+    }
+
+    private func encodeOrdinary(_ text: Substring, into out: inout [Int32], cache: inout BPECache) {
         let scalars = Array(text.unicodeScalars)
         var utf8: [UInt8] = []
         for piece in PreTokenizer.split(scalars) {
             utf8.removeAll(keepingCapacity: true)
             for s in scalars[piece] { UTF8.encode(s) { utf8.append($0) } }
-            bpe(utf8, into: &out)
+            guard cache.capacity > 0 else {
+                bpe(utf8, into: &out)
+                continue
+            }
+            if let ids = cache.entries[utf8] {
+                out.append(contentsOf: ids)
+            } else {
+                let start = out.count
+                bpe(utf8, into: &out)
+                cache.insert(utf8, Array(out[start...]))
+            }
         }
+    }
+}
+
+/// The token ids of pre-tokenized pieces (words, mostly) already merged, for a caller that
+/// tokenizes many prompts (the router, once per event loop): the merge loop then runs once per
+/// distinct piece, as with the word caches of Hugging Face's tokenizers and tiktoken. A value
+/// type with no lock: each caller owns its own. Bounded by `capacity` pieces; emptied when full.
+public struct BPECache: Sendable {
+    public let capacity: Int
+    var entries: [[UInt8]: [Int32]] = [:]
+
+    public init(capacity: Int = 16_384) { self.capacity = max(0, capacity) }
+
+    public var count: Int { entries.count }
+
+    mutating func insert(_ piece: [UInt8], _ ids: [Int32]) {
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[piece] = ids
     }
 }

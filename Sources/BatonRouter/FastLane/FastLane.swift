@@ -254,20 +254,15 @@ extension FastLane {
         var user: String?
         var cacheSalt: String?
 
-        enum Keys: String, CodingKey {
-            case stream, user
-            case cacheSalt = "cache_salt", kvTransferParams = "kv_transfer_params"
-        }
-
         struct HasTransferParams: Error {}
 
         init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: Keys.self)
+            let c = try decoder.container(keyedBy: PromptFields.BodyKeys.self)
             guard !c.contains(.kvTransferParams) else { throw HasTransferParams() }
             stream = (try? c.decodeIfPresent(Bool.self, forKey: .stream)) ?? false
             user = (try? c.decodeIfPresent(String.self, forKey: .user)) ?? nil
             cacheSalt = (try? c.decodeIfPresent(String.self, forKey: .cacheSalt)) ?? nil
-            prompt = try PromptFields(from: decoder)
+            prompt = try PromptFields(c)
         }
     }
 
@@ -284,7 +279,8 @@ extension FastLane {
         }
         guard let fields = try? body.withUnsafeReadableBytes({ try Self.decoder.decode(LaneFields.self, from: Data($0)) }),
               let source = try? fields.prompt.source(kind),
-              let tokens = try? shared.tokenizer.tokensNow(source) else { return nil }
+              let upstreams,
+              let tokens = try? shared.tokenizer.tokensNow(source, cache: &upstreams.tokenCache) else { return nil }
         let session = head.headers.first(name: config.sessionHeader) ?? fields.user
         let routing = RoutingRequest(tokens: tokens, blockSize: config.blockSize, salt: fields.cacheSalt, session: session)
         guard let (decode, reason, held, endpoint) = core.state.withLock({ s -> (Int, DecisionReason, Int, Endpoint)? in
@@ -301,7 +297,7 @@ extension FastLane {
         if let given = head.headers.first(name: "x-request-id"), !given.isEmpty, given.count <= 256 {
             requestId = given
         } else {
-            requestId = upstreams?.newRequestId() ?? RequestId.make()
+            requestId = upstreams.newRequestId()
             clientHead.headers.replaceOrAdd(name: "X-Request-Id", value: requestId)
         }
         let upstreamBody = body

@@ -39,6 +39,8 @@ final class UpstreamConnection {
     /// the engine in the meantime: its failure before any answer is not the engine's fault).
     var reused = false
     fileprivate(set) var keepAlive = true
+    /// Reading was stopped (the client could not take more) and must resume before reuse.
+    fileprivate var paused = false
     fileprivate weak var delegate: (any UpstreamDelegate)?
 
     fileprivate init(channel: any Channel, endpoint: Endpoint, slot: Int) {
@@ -58,6 +60,7 @@ final class UpstreamConnection {
 
     /// Stops or resumes reading the answer (the client cannot take more yet).
     func setReading(_ on: Bool) {
+        paused = !on
         channel.setOption(ChannelOptions.autoRead, value: on).whenFailure { _ in }
         if on { channel.read() }
     }
@@ -121,6 +124,8 @@ final class LoopUpstreams {
     /// Request ids for requests that come without one: this loop's own generator, seeded from
     /// system randomness (a system call per id cost more than the rest of making one).
     private var ids = SeededGenerator(seed: .random(in: .min ... .max))
+    /// This loop's cache of prompt pieces already merged by the tokenizer (no lock: one loop).
+    var tokenCache = BPECache()
     /// Idle connections by endpoint slot.
     private var idle: [Int: [UpstreamConnection]] = [:]
 
@@ -146,7 +151,9 @@ final class LoopUpstreams {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    // The request heads are the fast lane's own (values that came through the
+                    // client's parsed request or were made here): no second validation pass.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
                 }
             }
@@ -173,7 +180,7 @@ final class LoopUpstreams {
             c.channel.close(promise: nil)
             return
         }
-        if c.channel.isActive { c.setReading(true) }
+        if c.paused { c.setReading(true) }
         idle[c.slot, default: []].append(c)
     }
 }

@@ -18,9 +18,20 @@ public struct PromptFields: Decodable, Sendable {
     var prompt: PromptInput?
     var addGenerationPrompt: Bool?
 
-    enum CodingKeys: String, CodingKey {
-        case messages, prompt
+    /// The body keys the router reads, its prompt's and the fast lane's, so that one keyed
+    /// container (JSONDecoder indexes an object's keys per container) serves all of them.
+    enum BodyKeys: String, CodingKey {
+        case messages, prompt, stream, user
         case addGenerationPrompt = "add_generation_prompt"
+        case cacheSalt = "cache_salt", kvTransferParams = "kv_transfer_params"
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(decoder.container(keyedBy: BodyKeys.self)) }
+
+    init(_ c: KeyedDecodingContainer<BodyKeys>) throws {
+        messages = try c.decodeIfPresent([ChatMessageIn].self, forKey: .messages)
+        prompt = try c.decodeIfPresent(PromptInput.self, forKey: .prompt)
+        addGenerationPrompt = try c.decodeIfPresent(Bool.self, forKey: .addGenerationPrompt)
     }
 
     /// What is to be tokenized, as the engine takes it.
@@ -57,9 +68,9 @@ public protocol PromptTokenizer: Sendable {
 }
 
 /// A tokenizer in the router's process, which answers without waiting: the fast lane calls it on
-/// an event loop.
+/// an event loop, with that loop's cache of pieces already merged.
 public protocol LocalTokenizing: PromptTokenizer {
-    func tokensNow(_ source: PromptFields.Source) throws -> [Int32]
+    func tokensNow(_ source: PromptFields.Source, cache: inout BPECache) throws -> [Int32]
 }
 
 /// The tokenizer `config.tokenizer` names.
@@ -89,14 +100,18 @@ public struct LocalPromptTokenizer: LocalTokenizing {
         template = try? ChatTemplate(gguf: file)
     }
 
-    public func tokens(_ source: PromptFields.Source) throws -> [Int32] { try tokensNow(source) }
+    public func tokens(_ source: PromptFields.Source) throws -> [Int32] {
+        var none = BPECache(capacity: 0)
+        return try tokensNow(source, cache: &none)
+    }
 
-    public func tokensNow(_ source: PromptFields.Source) throws -> [Int32] {
+    public func tokensNow(_ source: PromptFields.Source, cache: inout BPECache) throws -> [Int32] {
         switch source {
         case .chat(let messages, let addGenerationPrompt):
             guard let template else { throw APIError.invalid("This model has no usable chat template; use /v1/completions.") }
-            return tokenizer.encode(template.render(messages, addGenerationPrompt: addGenerationPrompt), addSpecial: true, parseSpecial: true)
-        case .text(let text): return tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+            return tokenizer.encode(
+                template.render(messages, addGenerationPrompt: addGenerationPrompt), addSpecial: true, parseSpecial: true, cache: &cache)
+        case .text(let text): return tokenizer.encode(text, addSpecial: true, parseSpecial: true, cache: &cache)
         case .ids(let ids): return ids
         }
     }
