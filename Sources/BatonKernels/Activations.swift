@@ -57,6 +57,9 @@ public final class ActivationBuffer: @unchecked Sendable {
     public private(set) var cols = 0
     public private(set) var format: ActivationFormat = .f32
     public private(set) var rowStride = 0
+    /// Whether the Q8 formats' float lanes were written (the VNNI batched GEMV reads only the
+    /// byte quants and the scales, so `prepare` may skip them).
+    public private(set) var hasLanes = true
 
     public init(maxRows: Int, maxCols: Int) {
         self.maxRows = maxRows
@@ -73,8 +76,9 @@ public final class ActivationBuffer: @unchecked Sendable {
         quants.deallocate()
     }
 
-    /// Rounds `rows` rows of `cols` values at `x` (row stride `cols`) for weights of `type`.
-    public func prepare(_ x: UnsafePointer<Float>, rows: Int, cols: Int, for type: QuantType, pool: ThreadPool) {
+    /// Rounds `rows` rows of `cols` values at `x` (row stride `cols`) for weights of `type`;
+    /// without `lanes`, the Q8 formats' float lanes are left out (`matmulReadsLanes`).
+    public func prepare(_ x: UnsafePointer<Float>, rows: Int, cols: Int, for type: QuantType, lanes: Bool = true, pool: ThreadPool) {
         precondition(rows <= maxRows && cols <= maxCols && cols % 32 == 0)
         let format = type.activationFormat
         let stride = preparedStride(cols: cols, format: format)
@@ -82,6 +86,7 @@ public final class ActivationBuffer: @unchecked Sendable {
         self.cols = cols
         self.format = format
         self.rowStride = stride
+        self.hasLanes = lanes
         let out = storage, quantsOut = quants, quantStride = maxCols
         let work = { (r: Int) in
             let src = x + r * cols, dst = out + r * stride
@@ -94,7 +99,7 @@ public final class ActivationBuffer: @unchecked Sendable {
                 let blocks = cols / 32
                 for b in 0..<blocks {
                     let (d, s) = quantizeBlockQ8(
-                        src + 32 * b, dst + 32 * b, nibbleScaled: format == .q8_1, bytes: quantsOut + r * quantStride + 32 * b)
+                        src + 32 * b, lanes ? dst + 32 * b : nil, nibbleScaled: format == .q8_1, bytes: quantsOut + r * quantStride + 32 * b)
                     dst[cols + b] = d
                     if format == .q8_1 { dst[cols + blocks + b] = s }
                 }
@@ -124,10 +129,10 @@ public final class ActivationBuffer: @unchecked Sendable {
 /// for Q8_1 (`nibbleScaled`) times 2^-(8t) in lanes 0–3 and 2^-(8t+4) in lanes 4–7, matched by
 /// Q4_1 weights decoded in place, Gemv.swift's nibbleLanesScaled);
 /// and the 32 q in order as bytes at `bytes` (Q8_1: q; Q8_0: q + 128 as an unsigned byte);
-/// returns (f16(d), f16(d·Σq)) as floats (Q8's d and Q8_1's s).
+/// returns (f16(d), f16(d·Σq)) as floats (Q8's d and Q8_1's s). A nil `dst` writes the bytes only.
 @inline(__always)
 func quantizeBlockQ8(
-    _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, nibbleScaled: Bool, bytes: UnsafeMutablePointer<Int8>
+    _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>?, nibbleScaled: Bool, bytes: UnsafeMutablePointer<Int8>
 ) -> (Float, Float) {
     let v0 = loadVector(src), v1 = loadVector(src + 16)
     var amax: Float = 0
@@ -138,18 +143,19 @@ func quantizeBlockQ8(
     let p0 = v0 * id, p1 = v1 * id
     let q0 = (p0 + roundingMagic) - roundingMagic
     let q1 = (p1 + roundingMagic) - roundingMagic
-    let bias: Int32 = nibbleScaled ? 0 : 128
-    for i in 0..<16 {
-        bytes[i] = Int8(truncatingIfNeeded: Int32(q0[i]) &+ bias)
-        bytes[16 + i] = Int8(truncatingIfNeeded: Int32(q1[i]) &+ bias)
-    }
-    for t in 0..<4 {
+    // The same q as integers, all 16 lanes at once: p + 1.5·2²³ holds round(p) in the low bits
+    // of its bit pattern (|p| ≤ 127), so the pattern minus the magic's is q, exactly.
+    let bias = SIMD16<Int32>(repeating: (nibbleScaled ? 0 : 128) &- Int32(bitPattern: roundingMagic.bitPattern))
+    let raw = UnsafeMutableRawPointer(bytes)
+    raw.storeBytes(of: SIMD16<Int8>(truncatingIfNeeded: unsafeBitCast(p0 + roundingMagic, to: SIMD16<Int32>.self) &+ bias), as: SIMD16<Int8>.self)
+    (raw + 16).storeBytes(of: SIMD16<Int8>(truncatingIfNeeded: unsafeBitCast(p1 + roundingMagic, to: SIMD16<Int32>.self) &+ bias), as: SIMD16<Int8>.self)
+    if let dst { for t in 0..<4 {
         let lo: Float = nibbleScaled ? Float(sign: .plus, exponent: -8 * t, significand: 1) : 1
         let hi: Float = nibbleScaled ? Float(sign: .plus, exponent: -8 * t - 4, significand: 1) : 1
         for j in 0..<4 {
             dst[8 * t + j] = q0[4 * j + t] * lo
             dst[8 * t + j + 4] = q1[4 * j + t] * hi
         }
-    }
+    } }
     return (Float(Float16(d)), Float(Float16(d * (q0 + q1).sum())))
 }

@@ -23,6 +23,8 @@
 // with zero weights, which add nothing), so lane = position mod 16 (prefill) or 64 (decode).
 // Softmax as ggml's (Elementwise.swift), scale applied to q·k first.
 
+import BatonKernelsC
+
 /// Where each token of a batch sits: its sequence and position, and each sequence's blocks.
 public struct AttentionLayout: @unchecked Sendable {
     /// (tokens) position of each token within its sequence.
@@ -72,10 +74,15 @@ public func attentionScratchCount(threads: Int, group: Int, headDim: Int, maxCon
 
 @inline(__always)
 func attentionThreadScratch(group: Int, headDim: Int, maxContext: Int) -> Int {
-    group * ((maxContext + 15) / 16 * 16 + headDim) + 64 * headDim
+    group * ((maxContext + 15) / 16 * 16 + headDim) + headDim + group * 64 * headDim
 }
 
 /// Attention for `tokens` tokens of one layer.
+///
+/// Per (token, KV head) item, positions are walked block by block through the block table (a
+/// slot is the block's base plus the offset, no division per position), and each K and V row
+/// is converted from f16 once and used by every query head of the group. Every sum still takes
+/// exactly the order described above: only the order in which independent sums advance changed.
 public func attention(
     q: UnsafePointer<Float>, kCache: UnsafePointer<Float16>, vCache: UnsafePointer<Float16>,
     out: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, kvHeads: Int, headDim: Int,
@@ -89,61 +96,83 @@ public func attention(
     let items = tokens * kvHeads
     let rowStride = (maxContext + 15) / 16 * 16
     let perThread = attentionThreadScratch(group: group, headDim: headDim, maxContext: maxContext)
+    let blockSize = layout.blockSize
     pool.run { t, threads in
-        let scores = scratch + t * perThread
-        let qRounded = scores + group * rowStride   // (group, headDim)
-        let laneSums = qRounded + group * headDim   // (lanes, headDim)
+        let scores = scratch + t * perThread           // (group, rowStride)
+        let qRounded = scores + group * rowStride      // (group, headDim)
+        let row = qRounded + group * headDim           // (headDim) the current K or V row in f32
+        let laneSums = row + headDim                   // (lanes, group, headDim)
         for item in ThreadPool.range(of: items, part: t, parts: threads) {
             let token = item / kvHeads, g = item % kvHeads
             let decode = layout.isDecode(token: token, tokens: tokens)
             let lanes = decode ? 64 : 16
-            let sequence = Int(layout.sequences[token])
+            let table = layout.blockTables + Int(layout.sequences[token]) * layout.blocksPerSequence
             let length = Int(layout.positions[token]) + 1
             let qBase = q + token * qDim + g * group * headDim
             for i in 0..<(group * headDim) { qRounded[i] = Float(Float16(qBase[i])) }
             // scores[h][p] = (q_h · k_p) · scale
-            for p in 0..<length {
-                let slot = layout.slot(sequence: sequence, position: p)
-                let k = kCache + slot * kvDim + g * headDim
-                for h in 0..<group {
-                    let dot = decode ? dotF16VecDot(qRounded + h * headDim, k, headDim) : dotF16TinyBLAS(qRounded + h * headDim, k, headDim)
-                    scores[h * rowStride + p] = dot * scale
+            var p = 0, block = 0
+            for b in 0..<2 { prefetchBlock(kCache, table, b, length: length, blockSize: blockSize, kvDim: kvDim, offset: g * headDim, headDim: headDim) }
+            while p < length {
+                let base = Int(table[block]) * blockSize - p   // slot of position x: base + x
+                let end = Swift.min(p + blockSize, length)
+                prefetchBlock(kCache, table, block + 2, length: length, blockSize: blockSize, kvDim: kvDim, offset: g * headDim, headDim: headDim)
+                while p < end {
+                    convertHalfRow(kCache + (base + p) * kvDim + g * headDim, row, headDim)
+                    for h in 0..<group {
+                        let dot = decode ? dotVecDot(qRounded + h * headDim, row, headDim) : dotTinyBLAS(qRounded + h * headDim, row, headDim)
+                        scores[h * rowStride + p] = dot * scale
+                    }
+                    p += 1
                 }
+                block += 1
             }
-            for h in 0..<group {
-                let row = scores + h * rowStride
-                softmax(row, count: length)
-                for p in 0..<length { row[p] = Float(Float16(row[p])) }
-            }
-            // out_h = Σ_p scores[h][p] · v_p, lane (p mod lanes) per position
+            for b in 0..<2 { prefetchBlock(vCache, table, b, length: length, blockSize: blockSize, kvDim: kvDim, offset: g * headDim, headDim: headDim) }
             for h in 0..<group {
                 let weights = scores + h * rowStride
-                for p in 0..<length {
-                    let slot = layout.slot(sequence: sequence, position: p)
-                    let v = vCache + slot * kvDim + g * headDim
-                    let weight = SIMD16<Float>(repeating: weights[p])
-                    let acc = laneSums + (p % lanes) * headDim
-                    var c = 0
-                    if p < lanes {
-                        while c < headDim {
-                            storeVector(loadHalfVector(v + c) * weight, acc + c)
-                            c += 16
-                        }
-                    } else {
-                        while c < headDim {
-                            var a = loadVector(acc + c)
-                            a.addProduct(weight, loadHalfVector(v + c))
-                            storeVector(a, acc + c)
-                            c += 16
+                softmax(weights, count: length)
+                for p in 0..<length { weights[p] = Float(Float16(weights[p])) }
+            }
+            // out_h = Σ_p scores[h][p] · v_p, lane (p mod lanes) per position
+            p = 0
+            block = 0
+            while p < length {
+                let base = Int(table[block]) * blockSize - p
+                let end = Swift.min(p + blockSize, length)
+                prefetchBlock(vCache, table, block + 2, length: length, blockSize: blockSize, kvDim: kvDim, offset: g * headDim, headDim: headDim)
+                while p < end {
+                    convertHalfRow(vCache + (base + p) * kvDim + g * headDim, row, headDim)
+                    let laneBase = laneSums + (p & (lanes - 1)) * group * headDim
+                    for h in 0..<group {
+                        let weight = SIMD16<Float>(repeating: scores[h * rowStride + p])
+                        let acc = laneBase + h * headDim
+                        var c = 0
+                        if p < lanes {
+                            while c < headDim {
+                                storeVector(loadVector(row + c) * weight, acc + c)
+                                c += 16
+                            }
+                        } else {
+                            while c < headDim {
+                                var a = loadVector(acc + c)
+                                a.addProduct(weight, loadVector(row + c))
+                                storeVector(a, acc + c)
+                                c += 16
+                            }
                         }
                     }
+                    p += 1
                 }
-                // Lanes past the last position hold zeros (adding them changes nothing).
-                let filled = Swift.min(length, lanes)
+                block += 1
+            }
+            // Lanes past the last position hold zeros (adding them changes nothing).
+            let filled = Swift.min(length, lanes)
+            for h in 0..<group {
+                let sums = laneSums + h * headDim
                 let o = out + token * qDim + (g * group + h) * headDim
                 var c = 0
                 while c < headDim {
-                    @inline(__always) func lane(_ l: Int) -> SIMD16<Float> { l < filled ? loadVector(laneSums + l * headDim + c) : SIMD16() }
+                    @inline(__always) func lane(_ l: Int) -> SIMD16<Float> { l < filled ? loadVector(sums + l * group * headDim + c) : SIMD16() }
                     var t0 = SIMD16<Float>(), t1 = t0, t2 = t0, t3 = t0, t4 = t0, t5 = t0, t6 = t0, t7 = t0
                     // 16 lanes T[l]; for decode T[l] = (A[l] + A[32+l]) + (A[16+l] + A[48+l]).
                     @inline(__always) func base(_ l: Int) -> SIMD16<Float> {
@@ -162,36 +191,68 @@ public func attention(
     }
 }
 
-/// q·k as tinyBLAS's f16 GEMM computes one element: 16 lanes, FMAs over l, l+16, …, then
-/// _mm512_reduce_add_ps. `count` a multiple of 16.
+/// Prefetches one KV head's rows (`headDim` f16 at `offset` in each slot) of block `block` of
+/// a sequence's table, if the sequence reaches it: the rows are scattered over the pool, one
+/// block's worth at a time, which the hardware prefetchers do not foresee.
 @inline(__always)
-func dotF16TinyBLAS(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float16>, _ count: Int) -> Float {
-    var acc = loadVector(a) * loadHalfVector(b)
+func prefetchBlock(
+    _ cache: UnsafePointer<Float16>, _ table: UnsafePointer<Int32>, _ block: Int, length: Int, blockSize: Int,
+    kvDim: Int, offset: Int, headDim: Int
+) {
+    let first = block * blockSize
+    guard first < length else { return }
+    let base = cache + Int(table[block]) * blockSize * kvDim + offset
+    for r in 0..<Swift.min(blockSize, length - first) {
+        let row = UnsafeRawPointer(base + r * kvDim)
+        var byte = 0
+        while byte < headDim * 2 {
+            baton_prefetch(row + byte)
+            byte += 64
+        }
+    }
+}
+
+/// dst (count) = src (count) f16 → f32 (exact); `count` a multiple of 16.
+@inline(__always)
+func convertHalfRow(_ src: UnsafePointer<Float16>, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+    var c = 0
+    while c < count {
+        storeVector(loadHalfVector(src + c), dst + c)
+        c += 16
+    }
+}
+
+/// q·k as tinyBLAS's f16 GEMM computes one element (k already converted from f16, exactly):
+/// 16 lanes, FMAs over l, l+16, …, then _mm512_reduce_add_ps. `count` a multiple of 16.
+@inline(__always)
+func dotTinyBLAS(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc = loadVector(a) * loadVector(b)
     var i = 16
     while i < count {
-        acc.addProduct(loadVector(a + i), loadHalfVector(b + i))
+        acc.addProduct(loadVector(a + i), loadVector(b + i))
         i += 16
     }
     return reduceAdd16(acc)
 }
 
-/// q·k as ggml_vec_dot_f16 (AVX-512): four 16-lane accumulators over steps of 64, reduced
-/// (0+2)+(1+3) then _mm512_reduce_add_ps, the rest added one by one in double.
+/// q·k as ggml_vec_dot_f16 (AVX-512; k already converted from f16, exactly): four 16-lane
+/// accumulators over steps of 64, reduced (0+2)+(1+3) then _mm512_reduce_add_ps, the rest
+/// added one by one in double.
 @inline(__always)
-func dotF16VecDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float16>, _ count: Int) -> Float {
+func dotVecDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
     let np = count & ~63
     var s0 = SIMD16<Float>(), s1 = s0, s2 = s0, s3 = s0
     var i = 0
     while i < np {
-        s0.addProduct(loadVector(a + i), loadHalfVector(b + i))
-        s1.addProduct(loadVector(a + i + 16), loadHalfVector(b + i + 16))
-        s2.addProduct(loadVector(a + i + 32), loadHalfVector(b + i + 32))
-        s3.addProduct(loadVector(a + i + 48), loadHalfVector(b + i + 48))
+        s0.addProduct(loadVector(a + i), loadVector(b + i))
+        s1.addProduct(loadVector(a + i + 16), loadVector(b + i + 16))
+        s2.addProduct(loadVector(a + i + 32), loadVector(b + i + 32))
+        s3.addProduct(loadVector(a + i + 48), loadVector(b + i + 48))
         i += 64
     }
     var sum = Double(reduceAdd16((s0 + s2) + (s1 + s3)))
     while i < count {
-        sum += Double(a[i] * Float(b[i]))
+        sum += Double(a[i] * b[i])
         i += 1
     }
     return Float(sum)

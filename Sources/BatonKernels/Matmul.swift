@@ -62,96 +62,125 @@ let batchedMaxRows = 64
 /// From this many rows of x on, quantised weights take the batched GEMV rather than the GEMV.
 let batchedMinRows = 2
 
+/// Whether `matmul` of `rows` rows against weights of `type` reads the Q8 float lanes of the
+/// prepared activations (the VNNI batched GEMV reads only their bytes and scales).
+public func matmulReadsLanes(rows: Int, type: QuantType, scratch: borrowing MatmulScratch) -> Bool {
+    let quantised = type == .q4_0 || type == .q4_1 || type == .q8_0
+    return !(quantised && scratch.useVNNI && rows >= batchedMinRows && rows <= batchedMaxRows)
+}
+
 /// out (m, n) = x (m, k) · Wᵀ, or out += … when `accumulate`. `x` must be prepared for `w.type`.
 public func matmul(
     _ x: ActivationBuffer, _ w: WeightMatrix, _ out: UnsafeMutablePointer<Float>,
     accumulate: Bool = false, scratch: borrowing MatmulScratch, pool: ThreadPool
 ) {
+    checkMatmul(x, w, scratch: scratch, pool: pool)
+    let panels = scratch.panels, panelStride = scratch.panelStride, useVNNI = scratch.useVNNI
+    pool.run { t, threads in
+        matmulShare(x, w, out, accumulate: accumulate, part: t, parts: threads, panels: panels, panelStride: panelStride, useVNNI: useVNNI)
+    }
+}
+
+/// outs[i] (m, n_i) = x (m, k) · W_iᵀ for weights sharing the same prepared activations (q, k
+/// and v; gate and up) in one parallel region: each thread takes its share of each in turn, the
+/// same share `matmul` gives it, so the results are the same bits with fewer waits.
+public func matmul(
+    _ x: ActivationBuffer, _ jobs: [(weight: WeightMatrix, out: UnsafeMutablePointer<Float>)],
+    scratch: borrowing MatmulScratch, pool: ThreadPool
+) {
+    for job in jobs { checkMatmul(x, job.weight, scratch: scratch, pool: pool) }
+    let panels = scratch.panels, panelStride = scratch.panelStride, useVNNI = scratch.useVNNI
+    pool.run { t, threads in
+        for job in jobs {
+            matmulShare(x, job.weight, job.out, accumulate: false, part: t, parts: threads, panels: panels, panelStride: panelStride, useVNNI: useVNNI)
+        }
+    }
+}
+
+private func checkMatmul(_ x: ActivationBuffer, _ w: WeightMatrix, scratch: borrowing MatmulScratch, pool: ThreadPool) {
     precondition(x.cols == w.cols && x.format == w.type.activationFormat, "activations not prepared for this weight")
+    precondition(x.hasLanes || !matmulReadsLanes(rows: x.rows, type: w.type, scratch: scratch), "activations prepared without their lanes")
     precondition(w.cols <= scratch.maxK && pool.threadCount <= scratch.threads)
+}
+
+/// Thread `part` of `parts`'s share of out = x · Wᵀ: its range of output rows (weight rows).
+@inline(__always)
+private func matmulShare(
+    _ x: ActivationBuffer, _ w: WeightMatrix, _ out: UnsafeMutablePointer<Float>, accumulate: Bool,
+    part t: Int, parts threads: Int, panels scratchPanels: UnsafeMutablePointer<Float>, panelStride: Int, useVNNI: Bool
+) {
     let m = x.rows, n = w.rows, k = w.cols, stride = x.rowStride
     let quantised = w.type == .q4_0 || w.type == .q4_1 || w.type == .q8_0
     if quantised && m >= batchedMinRows && m <= batchedMaxRows {
         let xBase = x.row(0)
-        if scratch.useVNNI {
-            let quants = x.quantRow(0), quantStride = x.maxCols
+        let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
+        if useVNNI {
+            if mine.isEmpty { return }
             let type: Int32 = w.type == .q4_1 ? 0 : w.type == .q4_0 ? 1 : 2
-            pool.run { t, threads in
-                let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
-                if mine.isEmpty { return }
-                baton_vnni_batched_gemv(
-                    type, w.data, w.rowBytes, k, quants, quantStride, xBase, stride,
-                    0, m, out, n, mine.lowerBound, mine.upperBound, accumulate ? 1 : 0)
-            }
+            baton_vnni_batched_gemv(
+                type, w.data, w.rowBytes, k, x.quantRow(0), x.maxCols, xBase, stride,
+                0, m, out, n, mine.lowerBound, mine.upperBound, accumulate ? 1 : 0)
             return
         }
-        pool.run { t, threads in
-            let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
-            batchedGemv(xBase, stride: stride, tokens: 0..<m, w, out, n: n, rows: mine, accumulate: accumulate)
-        }
+        batchedGemv(xBase, stride: stride, tokens: 0..<m, w, out, n: n, rows: mine, accumulate: accumulate)
         return
     }
     if m < gemmMinRows {
-        pool.run { t, threads in
-            let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
-            for r in 0..<m {
-                gemv(x.row(r), k: k, w, out + r * n, rows: mine, accumulate: accumulate)
-            }
+        let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
+        for r in 0..<m {
+            gemv(x.row(r), k: k, w, out + r * n, rows: mine, accumulate: accumulate)
         }
         return
     }
-    let scratchPanels = scratch.panels, panelStride = scratch.panelStride
     let xBase = x.row(0)
-    pool.run { t, threads in
-        let panel = scratchPanels + t * panelStride
-        let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: panelRows)
-        var t0 = 0
-        while t0 < m {
-            let t1 = min(t0 + tokenChunk, m)
-            var j = mine.lowerBound
-            while j < mine.upperBound {
-                let width = min(panelRows, mine.upperBound - j)
-                if width < panelRows {
-                    if quantised {
-                        for i in t0..<t1 {
-                            gemv(xBase + i * stride, k: k, w, out + i * n, rows: j..<(j + width), accumulate: accumulate)
-                        }
-                    } else {
-                        for r in 0..<width { dequantizePanelRow(w.type, w.row(j + r), panel + r * stride, cols: k, stride: stride) }
-                        for i in t0..<t1 {
-                            for r in 0..<width {
-                                let v = dotF32(xBase + i * stride, panel + r * stride, stride)
-                                if accumulate { out[i * n + j + r] += v } else { out[i * n + j + r] = v }
-                            }
-                        }
-                    }
-                } else if quantised {
-                    decodeQuantPanel(w, rows: j, panel)
-                    var i = t0
-                    while i + 4 <= t1 {
-                        quantTile(4, w.type, xBase + i * stride, stride: stride, panel, k: k, out + i * n + j, ldo: n, accumulate: accumulate)
-                        i += 4
-                    }
-                    while i < t1 {
-                        quantTile(1, w.type, xBase + i * stride, stride: stride, panel, k: k, out + i * n + j, ldo: n, accumulate: accumulate)
-                        i += 1
+    let panel = scratchPanels + t * panelStride
+    let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: panelRows)
+    var t0 = 0
+    while t0 < m {
+        let t1 = min(t0 + tokenChunk, m)
+        var j = mine.lowerBound
+        while j < mine.upperBound {
+            let width = min(panelRows, mine.upperBound - j)
+            if width < panelRows {
+                if quantised {
+                    for i in t0..<t1 {
+                        gemv(xBase + i * stride, k: k, w, out + i * n, rows: j..<(j + width), accumulate: accumulate)
                     }
                 } else {
                     for r in 0..<width { dequantizePanelRow(w.type, w.row(j + r), panel + r * stride, cols: k, stride: stride) }
-                    var i = t0
-                    while i + 4 <= t1 {
-                        tile4x4(xBase + i * stride, panel, k: stride, out + i * n + j, ldo: n, accumulate: accumulate)
-                        i += 4
-                    }
-                    while i < t1 {
-                        tile1x4(xBase + i * stride, panel, k: stride, out + i * n + j, accumulate: accumulate)
-                        i += 1
+                    for i in t0..<t1 {
+                        for r in 0..<width {
+                            let v = dotF32(xBase + i * stride, panel + r * stride, stride)
+                            if accumulate { out[i * n + j + r] += v } else { out[i * n + j + r] = v }
+                        }
                     }
                 }
-                j += width
+            } else if quantised {
+                decodeQuantPanel(w, rows: j, panel)
+                var i = t0
+                while i + 4 <= t1 {
+                    quantTile(4, w.type, xBase + i * stride, stride: stride, panel, k: k, out + i * n + j, ldo: n, accumulate: accumulate)
+                    i += 4
+                }
+                while i < t1 {
+                    quantTile(1, w.type, xBase + i * stride, stride: stride, panel, k: k, out + i * n + j, ldo: n, accumulate: accumulate)
+                    i += 1
+                }
+            } else {
+                for r in 0..<width { dequantizePanelRow(w.type, w.row(j + r), panel + r * stride, cols: k, stride: stride) }
+                var i = t0
+                while i + 4 <= t1 {
+                    tile4x4(xBase + i * stride, panel, k: stride, out + i * n + j, ldo: n, accumulate: accumulate)
+                    i += 4
+                }
+                while i < t1 {
+                    tile1x4(xBase + i * stride, panel, k: stride, out + i * n + j, accumulate: accumulate)
+                    i += 1
+                }
             }
-            t0 = t1
+            j += width
         }
+        t0 = t1
     }
 }
 

@@ -28,6 +28,10 @@ void baton_vnni_batched_gemv(
 /// 1 if the CPU has AVX-512 F/BW/VL and AVX512-VNNI (checked at run time).
 int baton_vnni_available(void);
 
+/// A hint to bring the cache line at `p` into all cache levels (attention reads the next
+/// block's K/V rows while it works on this one; no effect on results).
+static inline __attribute__((always_inline)) void baton_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 #ifdef __cplusplus
 }
 #endif

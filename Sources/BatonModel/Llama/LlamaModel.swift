@@ -82,16 +82,30 @@ public final class LlamaModel: @unchecked Sendable {
         ropeThetaScale = powf(c.ropeTheta, -2 / Float(c.headDim))
     }
 
-    /// out (+)= src · Wᵀ for `rows` rows, preparing `src` unless it is already prepared for
-    /// `w`'s activation format (`fresh` forces it after `src` changed).
+    /// out (+)= src · Wᵀ for `rows` rows (`src` prepared afresh).
     private func project(
-        _ src: UnsafePointer<Float>, rows: Int, _ w: WeightMatrix, _ out: UnsafeMutablePointer<Float>,
-        accumulate: Bool = false, fresh: Bool
+        _ src: UnsafePointer<Float>, rows: Int, _ w: WeightMatrix, _ out: UnsafeMutablePointer<Float>, accumulate: Bool = false
     ) {
-        if fresh || activations.format != w.type.activationFormat || activations.rows != rows || activations.cols != w.cols {
-            activations.prepare(src, rows: rows, cols: w.cols, for: w.type, pool: pool)
-        }
+        prepare(src, rows: rows, for: [w])
         matmul(activations, w, out, accumulate: accumulate, scratch: scratch, pool: pool)
+    }
+
+    /// outs[i] = src · W_iᵀ for weights of one activation format (q, k, v; gate, up): `src`
+    /// prepared once, then one parallel region for all of them.
+    private func project(_ src: UnsafePointer<Float>, rows: Int, _ jobs: [(weight: WeightMatrix, out: UnsafeMutablePointer<Float>)]) {
+        let weights = jobs.map(\.weight)
+        guard weights.allSatisfy({ $0.type.activationFormat == weights[0].type.activationFormat && $0.cols == weights[0].cols }) else {
+            for job in jobs { project(src, rows: rows, job.weight, job.out) }
+            return
+        }
+        prepare(src, rows: rows, for: weights)
+        matmul(activations, jobs, scratch: scratch, pool: pool)
+    }
+
+    /// Prepares `src` for `weights` (one activation format), with the lanes if any of them reads them.
+    private func prepare(_ src: UnsafePointer<Float>, rows: Int, for weights: [WeightMatrix]) {
+        let lanes = weights.contains { matmulReadsLanes(rows: rows, type: $0.type, scratch: scratch) }
+        activations.prepare(src, rows: rows, cols: weights[0].cols, for: weights[0].type, lanes: lanes, pool: pool)
     }
 
     deinit {
@@ -135,9 +149,7 @@ public final class LlamaModel: @unchecked Sendable {
                 layer.attentionNorm.withUnsafeBufferPointer { w in
                     for i in 0..<n { rmsNorm(x + i * d, w.baseAddress!, h + i * d, count: d, eps: c.rmsNormEps) }
                 }
-                project(h, rows: n, layer.wq, q, fresh: true)
-                project(h, rows: n, layer.wk, k, fresh: false)
-                project(h, rows: n, layer.wv, v, fresh: false)
+                project(h, rows: n, [(layer.wq, q), (layer.wk, k), (layer.wv, v)])
                 for i in 0..<n {
                     ropeNormal(q + i * c.qDim, heads: c.headCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
                     ropeNormal(k + i * kvDim, heads: c.kvHeadCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
@@ -167,16 +179,15 @@ public final class LlamaModel: @unchecked Sendable {
                         kvHeads: c.kvHeadCount, headDim: c.headDim, layout: layout, scratch: scores,
                         maxContext: maxContext, pool: pool)
                 }
-                project(att, rows: n, layer.wo, x, accumulate: true, fresh: true)
+                project(att, rows: n, layer.wo, x, accumulate: true)
 
                 // Feed-forward block.
                 layer.ffnNorm.withUnsafeBufferPointer { w in
                     for i in 0..<n { rmsNorm(x + i * d, w.baseAddress!, h + i * d, count: d, eps: c.rmsNormEps) }
                 }
-                project(h, rows: n, layer.wGate, gate, fresh: true)
-                project(h, rows: n, layer.wUp, up, fresh: false)
+                project(h, rows: n, [(layer.wGate, gate), (layer.wUp, up)])
                 siluMul(gate, up, count: n * ffn)
-                project(gate, rows: n, layer.wDown, x, accumulate: true, fresh: true)
+                project(gate, rows: n, layer.wDown, x, accumulate: true)
             }
         }}}}}
 
@@ -188,7 +199,7 @@ public final class LlamaModel: @unchecked Sendable {
                 rmsNorm(x + i * d, w.baseAddress!, logitInput + r * d, count: d, eps: c.rmsNormEps)
             }
         }
-        project(logitInput, rows: rows, weights.output, logits, fresh: true)
+        project(logitInput, rows: rows, weights.output, logits)
         return UnsafeBufferPointer(start: logits, count: rows * c.vocabSize)
     }
 }
