@@ -123,6 +123,45 @@ import Testing
         }
     }
 
+    /// Two weights in one parallel region (`matmul(x, jobs)`, as q/k/v and gate/up run) give
+    /// each the bits `matmul` gives it alone, with the activations prepared without the float
+    /// lanes wherever no kernel reads them.
+    @Test(arguments: [QuantType.q8_0, .q4_0, .q4_1, .f16], [1, 3, 16, 65])
+    func fusedMatchesAlone(type: QuantType, m: Int) {
+        let k = 64, n0 = 37, n1 = 12
+        var rng = SplitMix(seed: UInt64(m) &* 7 &+ UInt64(type.rawValue))
+        let x = (0..<(m * k)).map { _ in rng.nextSigned() }
+        let w0 = Quantize.encode((0..<(n0 * k)).map { _ in rng.nextSigned() }, rowLength: k, type: type).0
+        let w1 = Quantize.encode((0..<(n1 * k)).map { _ in rng.nextSigned() }, rowLength: k, type: type).0
+        for (threads, vnni) in [(1, false), (2, false)] + (MatmulScratch.vnniAvailable ? [(1, true), (2, true)] : []) {
+            let pool = ThreadPool(threads: threads)
+            let scratch = MatmulScratch(maxK: k, threads: threads, useVNNI: vnni)
+            let full = ActivationBuffer(maxRows: m, maxCols: k)
+            full.prepare(x, rows: m, cols: k, for: type, pool: pool)
+            let lean = ActivationBuffer(maxRows: m, maxCols: k)
+            let lanes = matmulReadsLanes(rows: m, type: type, scratch: scratch)
+            lean.prepare(x, rows: m, cols: k, for: type, lanes: lanes, pool: pool)
+            #expect(lean.hasLanes == lanes)
+            var alone0 = [Float](repeating: 0, count: m * n0), alone1 = [Float](repeating: 0, count: m * n1)
+            var fused0 = alone0, fused1 = alone1
+            w0.withUnsafeBytes { r0 in
+                w1.withUnsafeBytes { r1 in
+                    let a = WeightMatrix(data: r0.baseAddress!, type: type, rows: n0, cols: k)
+                    let b = WeightMatrix(data: r1.baseAddress!, type: type, rows: n1, cols: k)
+                    alone0.withUnsafeMutableBufferPointer { matmul(full, a, $0.baseAddress!, scratch: scratch, pool: pool) }
+                    alone1.withUnsafeMutableBufferPointer { matmul(full, b, $0.baseAddress!, scratch: scratch, pool: pool) }
+                    fused0.withUnsafeMutableBufferPointer { o0 in
+                        fused1.withUnsafeMutableBufferPointer { o1 in
+                            matmul(lean, [(a, o0.baseAddress!), (b, o1.baseAddress!)], scratch: scratch, pool: pool)
+                        }
+                    }
+                }
+            }
+            #expect(fused0.map(\.bitPattern) == alone0.map(\.bitPattern), "type \(type) m \(m) threads \(threads) vnni \(vnni)")
+            #expect(fused1.map(\.bitPattern) == alone1.map(\.bitPattern), "type \(type) m \(m) threads \(threads) vnni \(vnni)")
+        }
+    }
+
     @Test func dequantizeMatchesTheEncoderDecoding() {
         var rng = SplitMix(seed: 7)
         let values = (0..<128).map { _ in rng.nextSigned() * 3 }

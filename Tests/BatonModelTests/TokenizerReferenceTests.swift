@@ -31,6 +31,23 @@ struct TokenizerReference: Decodable {
         print("tokenizer: \(ref.cases.count - mismatches)/\(ref.cases.count) strings equal llama.cpp's ids")
     }
 
+    /// A shared cache of merged pieces (the router's, per event loop) changes no id, also when
+    /// it fills and is emptied along the way.
+    @Test func cachedPiecesGiveTheSameIds() throws {
+        let tokenizer = try Tokenizer(gguf: try RealModel.require())
+        let ref = try RealModel.fixture("tokenizer_reference.json", as: TokenizerReference.self)
+        var cache = BPECache(capacity: 64)
+        var most = 0
+        for pass in 0..<2 {
+            for c in ref.cases {
+                #expect(tokenizer.encode(c.text, parseSpecial: true, cache: &cache) == c.ids_special, "pass \(pass): \(c.text.debugDescription)")
+                #expect(tokenizer.encode(c.text, parseSpecial: false, cache: &cache) == c.ids, "pass \(pass): \(c.text.debugDescription)")
+                most = max(most, cache.count)
+            }
+        }
+        #expect(most == 64)
+    }
+
     @Test func decodeInvertsEncode() throws {
         let tokenizer = try Tokenizer(gguf: try RealModel.require())
         let ref = try RealModel.fixture("tokenizer_reference.json", as: TokenizerReference.self)
