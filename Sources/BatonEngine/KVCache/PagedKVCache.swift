@@ -20,6 +20,8 @@ public final class PagedKVCache: KVCacheStorage, @unchecked Sendable {
     private let layers: Int
     private let storage: UnsafeMutableRawPointer   // (layers, 2, slots, kvDim) of dtype
     private let bytes: Int
+    /// The mapping itself (`storage` is its first 2 MiB boundary).
+    private let mapping: (start: UnsafeMutableRawPointer, bytes: Int)
 
     /// Bytes one block takes across all layers, K and V.
     public static func bytesPerBlock(config: LlamaConfiguration, blockSize: Int, dtype: KVCacheDType = .f16) -> Int {
@@ -35,19 +37,31 @@ public final class PagedKVCache: KVCacheStorage, @unchecked Sendable {
         kvDim = config.kvDim
         layers = config.layerCount
         let count = layers * 2 * slotCount * kvDim
-        // An anonymous mapping populated up front: every page committed and zeroed now. (A
-        // memset after malloc is turned into calloc by the optimiser, which commits nothing.)
+        // An anonymous mapping committed up front: every page written (zero) now. (A memset
+        // after malloc is turned into calloc by the optimiser, which commits nothing.) On Linux
+        // it asks for transparent huge pages first: attention reads each sequence's blocks
+        // scattered over the pool, and with 4 KiB pages nearly every block costs TLB misses
+        // (page walks, which are nested under a hypervisor); with 2 MiB pages the pool's
+        // translations fit in the TLB. Where THP is off the advice is ignored.
         bytes = count * dtype.byteSize
+        let hugePage = 2 << 20
         #if os(Linux)
-        let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE
+        let flags = MAP_PRIVATE | MAP_ANONYMOUS
         #else
         let flags = MAP_PRIVATE | MAP_ANON
         #endif
-        guard let raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, flags, -1, 0), raw != MAP_FAILED else { return nil }
-        storage = raw
+        let mapped = bytes + hugePage
+        guard let raw = mmap(nil, mapped, PROT_READ | PROT_WRITE, flags, -1, 0), raw != MAP_FAILED else { return nil }
+        mapping = (raw, mapped)
+        let aligned = (Int(bitPattern: raw) + hugePage - 1) / hugePage * hugePage
+        storage = raw + (aligned - Int(bitPattern: raw))
+        #if os(Linux)
+        _ = madvise(storage, bytes, MADV_HUGEPAGE)
+        #endif
+        memset(storage, 0, bytes)
     }
 
-    deinit { munmap(storage, bytes) }
+    deinit { munmap(mapping.start, mapping.bytes) }
 
     public var byteCount: Int { bytes }
 

@@ -240,9 +240,19 @@ extension FastLane {
         var keepAlive: Bool
         var upstreamHead: HTTPRequestHead
         var upstreamBody: ByteBuffer
-        /// The client's request, for Hummingbird if the decode fails.
+        /// The client's request as it came, for Hummingbird if the decode fails.
         var clientHead: HTTPRequestHead
         var clientBody: ByteBuffer
+        /// The request id was made here (the client sent none): Hummingbird must get it too.
+        var madeRequestId: Bool
+
+        /// The client's request with the request id it is answered under.
+        var handedOverHead: HTTPRequestHead {
+            guard madeRequestId else { return clientHead }
+            var head = clientHead
+            head.headers.replaceOrAdd(name: "X-Request-Id", value: requestId)
+            return head
+        }
     }
 
     /// The fields of the body the fast lane reads (ProxyBody's view of them, without decoding
@@ -290,20 +300,18 @@ extension FastLane {
         core.metrics.prefix(hit: held, of: routing.blockHashes.count)
         core.metrics.decision(path: "local", reason: reason)
         core.metrics.fastLane.increment()
-        core.started([decode])
+        core.started(decode)
 
-        var clientHead = head
-        let requestId: String
+        let requestId: String, madeRequestId: Bool
         if let given = head.headers.first(name: "x-request-id"), !given.isEmpty, given.count <= 256 {
-            requestId = given
+            (requestId, madeRequestId) = (given, false)
         } else {
-            requestId = upstreams.newRequestId()
-            clientHead.headers.replaceOrAdd(name: "X-Request-Id", value: requestId)
+            (requestId, madeRequestId) = (upstreams.newRequestId(), true)
         }
         let upstreamBody = body
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
-        headers.add(name: "Host", value: "\(endpoint.host):\(endpoint.port)")
+        headers.add(name: "Host", value: endpoint.hostHeader)
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: String(upstreamBody.readableBytes))
         headers.add(name: "X-Request-Id", value: requestId)
@@ -313,7 +321,7 @@ extension FastLane {
         return Plan(
             requestId: requestId, decode: decode, endpoint: endpoint, stream: fields.stream, keepAlive: head.isKeepAlive,
             upstreamHead: HTTPRequestHead(version: .http1_1, method: .POST, uri: kind.path, headers: headers),
-            upstreamBody: upstreamBody, clientHead: clientHead, clientBody: body)
+            upstreamBody: upstreamBody, clientHead: head, clientBody: body, madeRequestId: madeRequestId)
     }
 }
 
@@ -505,7 +513,7 @@ extension FastLane: UpstreamDelegate {
         relay.connection = nil
         core.ended(relay.decode, .failure(reason))
         core.metrics.retry(role: .decode)
-        handOver(relay.plan.clientHead, body: relay.plan.clientBody, context: context)
+        handOver(relay.plan.handedOverHead, body: relay.plan.clientBody, context: context)
         drainQueue(context: context)
         // Outside a read, Hummingbird's async channel takes parts only at a read's completion.
         context.fireChannelReadComplete()

@@ -5,6 +5,15 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     public let url: String
     public let host: String
     public let port: Int
+    /// `host:port`, the `Host` header of requests to it (made once, not per request).
+    public let hostHeader: String
+
+    init(url: String, host: String, port: Int) {
+        self.url = url
+        self.host = host
+        self.port = port
+        hostHeader = "\(host):\(port)"
+    }
 
     /// `http://host:port` (a trailing `/` is dropped); nil for anything else.
     public static func parse(_ text: String) -> Endpoint? {
