@@ -11,8 +11,8 @@ import BatonKernelsC
 // multi-token GEMV (Gemv.swift, batchedGemv): each block of 4 weight rows is decoded in
 // registers and applied to 4 tokens at a time, nothing through memory; on CPUs with AVX-512
 // VNNI it runs in C instead (BatonKernelsC, baton_vnni_batched_gemv: vpdpbusd forms the same
-// exact integer lane sums, so the bits are the same). More rows (prefill), and
-// f32/f16 weights from 4 rows, take the GEMM path: each thread decodes a panel of 4 weight rows
+// exact integer lane sums, so the bits are the same), for prefill batches too, 64 tokens at a
+// time. More rows without VNNI (prefill), and f32/f16 weights from 4 rows, take the GEMM path: each thread decodes a panel of 4 weight rows
 // into its scratch (in L1), then runs a register tile (4 tokens × 4 outputs) over a chunk of
 // tokens that stays in L2. Threads split the output rows and share x read-only.
 //
@@ -57,7 +57,8 @@ let quantPanelBlock = 2 * 5 * 16
 let tokenChunk = 64
 /// From this many rows of x on, dequantising panels beats the GEMV.
 let gemmMinRows = 4
-/// Up to this many rows of x, quantised weights take the batched GEMV (Gemv.swift).
+/// Up to this many rows of x, quantised weights take the batched GEMV (Gemv.swift); the VNNI
+/// kernel takes any number, this many at a time.
 let batchedMaxRows = 64
 /// From this many rows of x on, quantised weights take the batched GEMV rather than the GEMV.
 let batchedMinRows = 2
@@ -66,7 +67,7 @@ let batchedMinRows = 2
 /// prepared activations (the VNNI batched GEMV reads only their bytes and scales).
 public func matmulReadsLanes(rows: Int, type: QuantType, scratch: borrowing MatmulScratch) -> Bool {
     let quantised = type == .q4_0 || type == .q4_1 || type == .q8_0
-    return !(quantised && scratch.useVNNI && rows >= batchedMinRows && rows <= batchedMaxRows)
+    return !(quantised && scratch.useVNNI && rows >= batchedMinRows)
 }
 
 /// out (m, n) = x (m, k) · Wᵀ, or out += … when `accumulate`. `x` must be prepared for `w.type`.
@@ -111,17 +112,24 @@ private func matmulShare(
 ) {
     let m = x.rows, n = w.rows, k = w.cols, stride = x.rowStride
     let quantised = w.type == .q4_0 || w.type == .q4_1 || w.type == .q8_0
+    if quantised && useVNNI && m >= batchedMinRows {
+        // Any batch, prefill too, in chunks of tokens whose activations stay in L2.
+        let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
+        if mine.isEmpty { return }
+        let type: Int32 = w.type == .q4_1 ? 0 : w.type == .q4_0 ? 1 : 2
+        var t0 = 0
+        while t0 < m {
+            let t1 = min(t0 + batchedMaxRows, m)
+            baton_vnni_batched_gemv(
+                type, w.data, w.rowBytes, k, x.quantRow(0), x.maxCols, x.row(0), stride,
+                t0, t1, out, n, mine.lowerBound, mine.upperBound, accumulate ? 1 : 0)
+            t0 = t1
+        }
+        return
+    }
     if quantised && m >= batchedMinRows && m <= batchedMaxRows {
         let xBase = x.row(0)
         let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
-        if useVNNI {
-            if mine.isEmpty { return }
-            let type: Int32 = w.type == .q4_1 ? 0 : w.type == .q4_0 ? 1 : 2
-            baton_vnni_batched_gemv(
-                type, w.data, w.rowBytes, k, x.quantRow(0), x.maxCols, xBase, stride,
-                0, m, out, n, mine.lowerBound, mine.upperBound, accumulate ? 1 : 0)
-            return
-        }
         batchedGemv(xBase, stride: stride, tokens: 0..<m, w, out, n: n, rows: mine, accumulate: accumulate)
         return
     }
