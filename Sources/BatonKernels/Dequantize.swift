@@ -1,6 +1,12 @@
 // Dequantisation of whole rows to f32: embeddings lookups and the GEMM's weight panels.
 
 /// Writes `count` values of the row at `src` (in `type`) to `dst` as f32.
+/// dst (count) = f16(src) (round to nearest even), in the kernels' target so that it compiles to
+/// the CPU's vector conversion (elsewhere each value is a call to `__truncsfhf2`).
+public func storeHalfs(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float16>, count: Int) {
+    for i in 0..<count { dst[i] = Float16(src[i]) }
+}
+
 public func dequantizeRow(_ type: QuantType, _ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
     switch type {
     case .f32:

@@ -159,10 +159,8 @@ public final class LlamaModel: @unchecked Sendable {
                     let keys = cache.keys(layer: l), values = cache.values(layer: l)
                     for i in 0..<n {
                         let kRow = keys + slots[i] * kvDim, vRow = values + slots[i] * kvDim
-                        for j in 0..<kvDim {
-                            kRow[j] = Float16(k[i * kvDim + j])
-                            vRow[j] = Float16(v[i * kvDim + j])
-                        }
+                        storeHalfs(k + i * kvDim, kRow, count: kvDim)
+                        storeHalfs(v + i * kvDim, vRow, count: kvDim)
                     }
                     attention(
                         q: q, kCache: keys, vCache: values, out: att, tokens: n, heads: c.headCount,
