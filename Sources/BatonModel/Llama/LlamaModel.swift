@@ -86,26 +86,22 @@ public final class LlamaModel: @unchecked Sendable {
     private func project(
         _ src: UnsafePointer<Float>, rows: Int, _ w: WeightMatrix, _ out: UnsafeMutablePointer<Float>, accumulate: Bool = false
     ) {
-        prepare(src, rows: rows, for: [w])
+        let lanes = matmulReadsLanes(rows: rows, type: w.type, scratch: scratch)
+        activations.prepare(src, rows: rows, cols: w.cols, for: w.type, lanes: lanes, pool: pool)
         matmul(activations, w, out, accumulate: accumulate, scratch: scratch, pool: pool)
     }
 
-    /// outs[i] = src · W_iᵀ for weights of one activation format (q, k, v; gate, up): `src`
-    /// prepared once, then one parallel region for all of them.
+    /// outs[i] = src · W_iᵀ for weights of one activation format and width (q, k, v; gate, up):
+    /// `src` prepared once (with the lanes if any of them reads them), then one parallel region.
     private func project(_ src: UnsafePointer<Float>, rows: Int, _ jobs: [(weight: WeightMatrix, out: UnsafeMutablePointer<Float>)]) {
-        let weights = jobs.map(\.weight)
-        guard weights.allSatisfy({ $0.type.activationFormat == weights[0].type.activationFormat && $0.cols == weights[0].cols }) else {
+        let first = jobs[0].weight
+        guard jobs.allSatisfy({ $0.weight.type.activationFormat == first.type.activationFormat && $0.weight.cols == first.cols }) else {
             for job in jobs { project(src, rows: rows, job.weight, job.out) }
             return
         }
-        prepare(src, rows: rows, for: weights)
+        let lanes = jobs.contains { matmulReadsLanes(rows: rows, type: $0.weight.type, scratch: scratch) }
+        activations.prepare(src, rows: rows, cols: first.cols, for: first.type, lanes: lanes, pool: pool)
         matmul(activations, jobs, scratch: scratch, pool: pool)
-    }
-
-    /// Prepares `src` for `weights` (one activation format), with the lanes if any of them reads them.
-    private func prepare(_ src: UnsafePointer<Float>, rows: Int, for weights: [WeightMatrix]) {
-        let lanes = weights.contains { matmulReadsLanes(rows: rows, type: $0.type, scratch: scratch) }
-        activations.prepare(src, rows: rows, cols: weights[0].cols, for: weights[0].type, lanes: lanes, pool: pool)
     }
 
     deinit {
