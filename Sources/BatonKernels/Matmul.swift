@@ -1,4 +1,9 @@
 import BatonKernelsC
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // y = x · Wᵀ for a batch of activation rows against a (quantised) weight matrix.
 //
@@ -30,15 +35,24 @@ public struct MatmulScratch: ~Copyable {
     /// Batched GEMV (2–64 rows of quantised weights) with BatonKernelsC's vpdpbusd kernel
     /// rather than Swift's `batchedGemv` (same bits; tests run both).
     public let useVNNI: Bool
+    /// The VNNI kernel's wide form: two tokens per zmm (same bits). Faster where a zmm
+    /// operation costs what a ymm one does (Intel); AMD's Zen 4 splits zmm operations in two.
+    public let vnniWide: Bool
 
     /// Whether this CPU has AVX-512 VNNI.
     public static let vnniAvailable = baton_vnni_available() != 0
+    /// Whether the wide form is the default here (not on AMD CPUs; `BATON_VNNI_WIDE=0|1` overrides).
+    public static let vnniWideDefault: Bool = {
+        if let v = getenv("BATON_VNNI_WIDE") { return String(cString: v) != "0" }
+        return baton_vnni_wide_default() != 0
+    }()
 
-    public init(maxK: Int, threads: Int, useVNNI: Bool = MatmulScratch.vnniAvailable) {
+    public init(maxK: Int, threads: Int, useVNNI: Bool = MatmulScratch.vnniAvailable, vnniWide: Bool = MatmulScratch.vnniWideDefault) {
         precondition(!useVNNI || Self.vnniAvailable, "this CPU has no AVX-512 VNNI")
         self.maxK = maxK
         self.threads = threads
         self.useVNNI = useVNNI
+        self.vnniWide = vnniWide
         let floatPanel = panelRows * preparedStride(cols: maxK, format: .f32)
         let quantPanel = (maxK / 32) * (quantPanelBlock + panelRows)
         panelStride = Swift.max(floatPanel, quantPanel) + 16
@@ -76,9 +90,9 @@ public func matmul(
     accumulate: Bool = false, scratch: borrowing MatmulScratch, pool: ThreadPool
 ) {
     checkMatmul(x, w, scratch: scratch, pool: pool)
-    let panels = scratch.panels, panelStride = scratch.panelStride, useVNNI = scratch.useVNNI
+    let panels = scratch.panels, panelStride = scratch.panelStride, useVNNI = scratch.useVNNI, wide = scratch.vnniWide
     pool.run { t, threads in
-        matmulShare(x, w, out, accumulate: accumulate, part: t, parts: threads, panels: panels, panelStride: panelStride, useVNNI: useVNNI)
+        matmulShare(x, w, out, accumulate: accumulate, part: t, parts: threads, panels: panels, panelStride: panelStride, useVNNI: useVNNI, wide: wide)
     }
 }
 
@@ -90,10 +104,10 @@ public func matmul(
     scratch: borrowing MatmulScratch, pool: ThreadPool
 ) {
     for job in jobs { checkMatmul(x, job.weight, scratch: scratch, pool: pool) }
-    let panels = scratch.panels, panelStride = scratch.panelStride, useVNNI = scratch.useVNNI
+    let panels = scratch.panels, panelStride = scratch.panelStride, useVNNI = scratch.useVNNI, wide = scratch.vnniWide
     pool.run { t, threads in
         for job in jobs {
-            matmulShare(x, job.weight, job.out, accumulate: false, part: t, parts: threads, panels: panels, panelStride: panelStride, useVNNI: useVNNI)
+            matmulShare(x, job.weight, job.out, accumulate: false, part: t, parts: threads, panels: panels, panelStride: panelStride, useVNNI: useVNNI, wide: wide)
         }
     }
 }
@@ -108,7 +122,7 @@ private func checkMatmul(_ x: ActivationBuffer, _ w: WeightMatrix, scratch: borr
 @inline(__always)
 private func matmulShare(
     _ x: ActivationBuffer, _ w: WeightMatrix, _ out: UnsafeMutablePointer<Float>, accumulate: Bool,
-    part t: Int, parts threads: Int, panels scratchPanels: UnsafeMutablePointer<Float>, panelStride: Int, useVNNI: Bool
+    part t: Int, parts threads: Int, panels scratchPanels: UnsafeMutablePointer<Float>, panelStride: Int, useVNNI: Bool, wide: Bool
 ) {
     let m = x.rows, n = w.rows, k = w.cols, stride = x.rowStride
     let quantised = w.type == .q4_0 || w.type == .q4_1 || w.type == .q8_0
@@ -122,7 +136,7 @@ private func matmulShare(
             let t1 = min(t0 + batchedMaxRows, m)
             baton_vnni_batched_gemv(
                 type, w.data, w.rowBytes, k, x.quantRow(0), x.maxCols, x.row(0), stride,
-                t0, t1, out, n, mine.lowerBound, mine.upperBound, accumulate ? 1 : 0)
+                t0, t1, out, n, mine.lowerBound, mine.upperBound, accumulate ? 1 : 0, wide ? 1 : 0)
             t0 = t1
         }
         return

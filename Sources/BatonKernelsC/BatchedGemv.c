@@ -144,14 +144,97 @@ INLINE void quad_tokens(
     }
 }
 
+/// The wide form (Intel, where a zmm operation costs what a ymm one does): two tokens per zmm,
+/// token 2p in the low 8 lanes and 2p + 1 in the high 8, so one vpdpbusd, conversion and FMA do
+/// two (row, token) pairs' work. Each half is exactly the 8-lane accumulator of quad_tokens, the
+/// same operations in the same order; only the scale needs one more operation, d_x of the pair
+/// times d_w of the row, the same product (multiplication commutes). Token pairs' quants are
+/// interleaved per block (pairQ: [pair][blk][64 bytes]) and their d_x spread (pairD:
+/// [blk][pair][16]) once per call.
+static __thread int8_t *pairQ;
+static __thread float *pairD;
+static __thread long pairCap;
+
+/// NP (1..4) token pairs starting at pair p0 (tokens 2 p0 ...; the group's first token g), of
+/// which the first ntok tokens are stored.
+INLINE void quad_pairs(
+    const int type, const int NP, long k, long p0, long pairs, long g, long tokens,
+    float *out, long n, int valid, int ntok, int accumulate, const uint8_t *const *next)
+{
+    const long nb = k / 32;
+    const long bb = type == Q4_1 ? 20 : type == Q4_0 ? 18 : 34;
+    const long tstride = tokens * 4;
+    __m512 mins[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    if (type == Q4_1) {
+        for (long blk = 0; blk < nb; blk++) {
+            const QuadBlock *qb = panel + blk;
+            for (int h = 0; h < (NP + 1) / 2; h++)
+                mins[h] = _mm512_fmadd_ps(qb->m16, _mm512_loadu_ps(sxE + blk * tstride + (g + 4 * h) * 4), mins[h]);
+        }
+    }
+    __m512 acc[4][4];
+    for (int p = 0; p < NP; p++) for (int r = 0; r < 4; r++) acc[p][r] = _mm512_setzero_ps();
+    for (long blk = 0; blk < nb; blk++) {
+        const QuadBlock *qb = panel + blk;
+        if (next) {
+            for (int i = 0; i < 4; i++) _mm_prefetch((const char *)next[i] + blk * bb, _MM_HINT_T0);
+        }
+        const __m256i *wv = (const __m256i *)&qb->w01;
+        const __m256i *iv = (const __m256i *)&qb->init01;
+        const float *d = (const float *)&qb->d16;
+        __m512i w[4], init[4];
+        for (int r = 0; r < 4; r++) {
+            w[r] = _mm512_broadcast_i64x4(_mm256_load_si256(wv + r));
+            init[r] = type == Q4_1 ? _mm512_setzero_si512() : _mm512_broadcast_i64x4(_mm256_load_si256(iv + r));
+        }
+        for (int p = 0; p < NP; p++) {
+            __m512i x = _mm512_load_si512((const void *)(pairQ + ((p0 + p) * nb + blk) * 64));
+            __m512 dx = _mm512_load_ps(pairD + (blk * pairs + p0 + p) * 16);
+            for (int r = 0; r < 4; r++) {
+                __m512i l = type == Q4_1 ? _mm512_dpbusd_epi32(init[r], w[r], x) : _mm512_dpbusd_epi32(init[r], x, w[r]);
+                __m512 s = _mm512_mul_ps(dx, _mm512_set1_ps(d[r]));
+                acc[p][r] = _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(l), acc[p][r]);
+            }
+        }
+    }
+    // quad_tokens' reduction of each half: (l0 + l4), ...; then (a0 + a2) + (a1 + a3).
+    float mm[32];
+    _mm512_storeu_ps(mm, mins[0]);
+    _mm512_storeu_ps(mm + 16, mins[1]);
+    for (int p = 0; p < NP; p++) {
+        float v[2][4];
+        for (int r = 0; r < 4; r++) {
+            __m512 a = acc[p][r];
+            a = _mm512_add_ps(a, _mm512_shuffle_f32x4(a, a, _MM_SHUFFLE(2, 3, 0, 1)));
+            a = _mm512_add_ps(a, _mm512_permute_ps(a, _MM_SHUFFLE(1, 0, 3, 2)));
+            a = _mm512_add_ps(a, _mm512_permute_ps(a, _MM_SHUFFLE(2, 3, 0, 1)));
+            float l[16];
+            _mm512_storeu_ps(l, a);
+            v[0][r] = l[0];
+            v[1][r] = l[8];
+        }
+        for (int h = 0; h < 2; h++) {
+            int t = 2 * p + h;
+            if (t >= ntok) break;
+            float *o = out + t * n;
+            for (int i = 0; i < valid; i++) {
+                float y = type == Q4_1 ? v[h][i] + mm[4 * t + i] : v[h][i];
+                o[i] = accumulate ? o[i] + y : y;
+            }
+        }
+    }
+}
+
+#define NP_MAX 2
+
 #define NT_MAX 4
 
 INLINE void run_type(
     const int type, const uint8_t *w, long rowBytes, long k,
     const int8_t *q, long qStride,
-    long t0, long t1, float *out, long n, long r0, long r1, int accumulate)
+    long t0, long t1, float *out, long n, long r0, long r1, int accumulate, int wide)
 {
-    const long nb = k / 32, tokens = t1 - t0;
+    const long nb = k / 32, tokens = t1 - t0, pairs = (tokens + 1) / 2;
     for (long r = r0; r < r1; r += 4) {
         long last = r1 - 1;
         int valid = (int)(r1 - r < 4 ? r1 - r : 4);
@@ -161,6 +244,18 @@ INLINE void run_type(
         const uint8_t *nextRows[4];
         for (int i = 0; i < 4; i++) nextRows[i] = w + (r + 4 + i <= last ? r + 4 + i : last) * rowBytes;
         const uint8_t *const *next = r + 4 < r1 ? nextRows : NULL;
+        if (wide) {
+            float *o = out + t0 * n + r;
+            long p = 0;
+            for (; p + NP_MAX <= pairs; p += NP_MAX) {
+                int ntok = (int)(tokens - 2 * p < 2 * NP_MAX ? tokens - 2 * p : 2 * NP_MAX);
+                quad_pairs(type, NP_MAX, k, p, pairs, 2 * p, tokens, o + 2 * p * n, n, valid, ntok, accumulate, next);
+                next = NULL;
+            }
+            if (p < pairs)
+                quad_pairs(type, 1, k, p, pairs, 2 * p, tokens, o + 2 * p * n, n, valid, (int)(tokens - 2 * p), accumulate, next);
+            continue;
+        }
         long g = 0;
         for (; g + NT_MAX <= tokens; g += NT_MAX) {
             quad_tokens(type, NT_MAX, k, g, tokens, q + (t0 + g) * qStride, qStride, out + (t0 + g) * n + r, n, valid, accumulate, next);
@@ -178,7 +273,7 @@ INLINE void run_type(
 void baton_vnni_batched_gemv(
     int type, const void *w, long rowBytes, long k,
     const int8_t *q, long qStride, const float *xf, long xStride,
-    long t0, long t1, float *out, long n, long r0, long r1, int accumulate)
+    long t0, long t1, float *out, long n, long r0, long r1, int accumulate, int wide)
 {
     const uint8_t *wb = (const uint8_t *)w;
     const long nb = k / 32, tokens = t1 - t0;
@@ -205,11 +300,36 @@ void baton_vnni_batched_gemv(
             if (type == Q4_1) _mm_storeu_ps(se + 4 * i, _mm_set1_ps(xt[k + nb + blk]));
         }
     }
-    switch (type) {
-    case Q4_1: run_type(Q4_1, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, accumulate); break;
-    case Q4_0: run_type(Q4_0, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, accumulate); break;
-    default:   run_type(Q8_0, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, accumulate); break;
+    if (wide) {
+        // Token pairs: quants interleaved per block, d_x spread over each half.
+        const long pairs = (tokens + 1) / 2;
+        if (pairCap < pairs * nb) {
+            free(pairQ); free(pairD);
+            pairQ = aligned_alloc(64, (size_t)pairs * nb * 64);
+            pairD = aligned_alloc(64, (size_t)pairs * nb * 64);
+            pairCap = pairs * nb;
+        }
+        for (long p = 0; p < pairs; p++) {
+            long ta = t0 + 2 * p, tb = 2 * p + 1 < tokens ? ta + 1 : ta;
+            for (long blk = 0; blk < nb; blk++) {
+                memcpy(pairQ + (p * nb + blk) * 64, q + ta * qStride + 32 * blk, 32);
+                memcpy(pairQ + (p * nb + blk) * 64 + 32, q + tb * qStride + 32 * blk, 32);
+                __m512 d = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(xf[ta * xStride + k + blk])),
+                                                                 _mm256_castps_pd(_mm256_set1_ps(xf[tb * xStride + k + blk])), 1));
+                _mm512_store_ps(pairD + (blk * pairs + p) * 16, d);
+            }
+        }
     }
+    switch (type) {
+    case Q4_1: run_type(Q4_1, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, accumulate, wide); break;
+    case Q4_0: run_type(Q4_0, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, accumulate, wide); break;
+    default:   run_type(Q8_0, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, accumulate, wide); break;
+    }
+}
+
+int baton_vnni_wide_default(void) {
+    __builtin_cpu_init();
+    return !__builtin_cpu_is("amd");
 }
 
 int baton_vnni_available(void) {

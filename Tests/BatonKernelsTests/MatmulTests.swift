@@ -80,6 +80,11 @@ import Testing
         return out
     }
 
+    /// (threads, VNNI kernel, its wide form): the Swift kernels everywhere, both VNNI forms where
+    /// the CPU has VNNI.
+    static let kernelChoices: [(Int, Bool, Bool)] = [(1, false, false), (2, false, false)]
+        + (MatmulScratch.vnniAvailable ? [(1, true, false), (2, true, false), (1, true, true), (2, true, true)] : [])
+
     @Test(arguments: [QuantType.f32, .f16, .q8_0, .q4_0, .q4_1], [1, 2, 3, 4, 5, 7, 8, 16, 17, 33, 64, 65, 70])
     func matchesReference(type: QuantType, m: Int) {
         let n = 37, k = 96  // odd n: the GEMV's pair and single-row tails, the GEMM's narrow panel, the batched GEMV's narrow quad
@@ -100,9 +105,9 @@ import Testing
             expectedDouble = Self.floatReference(x: x, w: decoded, type: type, m: m, n: n, k: k)
         }
         // Both batched-GEMV kernels where the CPU has VNNI; the Swift one everywhere.
-        for (threads, vnni) in [(1, false), (2, false)] + (MatmulScratch.vnniAvailable ? [(1, true), (2, true)] : []) {
+        for (threads, vnni, wide) in Self.kernelChoices {
             let pool = ThreadPool(threads: threads)
-            let scratch = MatmulScratch(maxK: k, threads: threads, useVNNI: vnni)
+            let scratch = MatmulScratch(maxK: k, threads: threads, useVNNI: vnni, vnniWide: wide)
             let prepared = ActivationBuffer(maxRows: m, maxCols: k)
             prepared.prepare(x, rows: m, cols: k, for: type, pool: pool)
             var out = [Float](repeating: 0.5, count: m * n)
@@ -115,7 +120,7 @@ import Testing
             for i in 0..<(m * n) {
                 if quantised {
                     // Bitwise: the GEMV and the GEMM both reproduce ggml's rounding exactly.
-                    #expect(out[i].bitPattern == expected[i].bitPattern, "type \(type) m \(m) threads \(threads) vnni \(vnni) index \(i): \(out[i]) vs \(expected[i])")
+                    #expect(out[i].bitPattern == expected[i].bitPattern, "type \(type) m \(m) threads \(threads) vnni \(vnni) wide \(wide) index \(i): \(out[i]) vs \(expected[i])")
                 } else {
                     #expect(abs(Double(out[i]) - (expectedDouble[i] + 0.5)) < 1e-3, "type \(type) m \(m) threads \(threads) index \(i)")
                 }
@@ -133,9 +138,9 @@ import Testing
         let x = (0..<(m * k)).map { _ in rng.nextSigned() }
         let w0 = Quantize.encode((0..<(n0 * k)).map { _ in rng.nextSigned() }, rowLength: k, type: type).0
         let w1 = Quantize.encode((0..<(n1 * k)).map { _ in rng.nextSigned() }, rowLength: k, type: type).0
-        for (threads, vnni) in [(1, false), (2, false)] + (MatmulScratch.vnniAvailable ? [(1, true), (2, true)] : []) {
+        for (threads, vnni, wide) in Self.kernelChoices {
             let pool = ThreadPool(threads: threads)
-            let scratch = MatmulScratch(maxK: k, threads: threads, useVNNI: vnni)
+            let scratch = MatmulScratch(maxK: k, threads: threads, useVNNI: vnni, vnniWide: wide)
             let full = ActivationBuffer(maxRows: m, maxCols: k)
             full.prepare(x, rows: m, cols: k, for: type, pool: pool)
             let lean = ActivationBuffer(maxRows: m, maxCols: k)
@@ -157,8 +162,8 @@ import Testing
                     }
                 }
             }
-            #expect(fused0.map(\.bitPattern) == alone0.map(\.bitPattern), "type \(type) m \(m) threads \(threads) vnni \(vnni)")
-            #expect(fused1.map(\.bitPattern) == alone1.map(\.bitPattern), "type \(type) m \(m) threads \(threads) vnni \(vnni)")
+            #expect(fused0.map(\.bitPattern) == alone0.map(\.bitPattern), "type \(type) m \(m) threads \(threads) vnni \(vnni) wide \(wide)")
+            #expect(fused1.map(\.bitPattern) == alone1.map(\.bitPattern), "type \(type) m \(m) threads \(threads) vnni \(vnni) wide \(wide)")
         }
     }
 

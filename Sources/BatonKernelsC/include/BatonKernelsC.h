@@ -20,10 +20,15 @@ extern "C" {
 ///                 activations) the signed q; for Q4_0 / Q8_0 (Q8_0 activations) q + 128 (u8)
 ///   xf, xStride:  per token the prepared float row; its f16-rounded scales d at xf[k + b]
 ///                 and (Q8_1) s at xf[k + k/32 + b]
+///   wide:         1 for the two-tokens-per-zmm form (BatchedGemv.c, quad_pairs), same bits
 void baton_vnni_batched_gemv(
     int type, const void *w, long rowBytes, long k,
     const int8_t *q, long qStride, const float *xf, long xStride,
-    long t0, long t1, float *out, long n, long r0, long r1, int accumulate);
+    long t0, long t1, float *out, long n, long r0, long r1, int accumulate, int wide);
+
+/// 1 where the wide form is the faster one: not on AMD (Zen 4 runs a zmm operation as two ymm
+/// halves, so the wide form's extra scale multiply makes it slower there).
+int baton_vnni_wide_default(void);
 
 /// 1 if the CPU has AVX-512 F/BW/VL and AVX512-VNNI (checked at run time).
 int baton_vnni_available(void);
