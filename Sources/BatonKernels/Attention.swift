@@ -74,7 +74,16 @@ public func attentionScratchCount(threads: Int, group: Int, headDim: Int, maxCon
 
 @inline(__always)
 func attentionThreadScratch(group: Int, headDim: Int, maxContext: Int) -> Int {
-    group * ((maxContext + 15) / 16 * 16 + headDim) + headDim + group * 64 * headDim
+    // scores, the rounded query, one K/V row, the lane sums, and (AVX-512 path) the slot rows as Ints.
+    group * ((maxContext + 15) / 16 * 16 + headDim) + headDim + group * 64 * headDim + 2 * maxContext + 16
+}
+
+/// Whether `attention` takes the AVX-512 item kernel (Attention.c, same bits) for this shape.
+public let attentionAVX512Available = baton_avx512_available() != 0
+
+@inline(__always)
+func attentionTakesAVX512(group: Int, headDim: Int) -> Bool {
+    headDim % 64 == 0 && headDim <= 128 && group <= 8
 }
 
 /// Attention for `tokens` tokens of one layer.
@@ -86,10 +95,17 @@ func attentionThreadScratch(group: Int, headDim: Int, maxContext: Int) -> Int {
 public func attention(
     q: UnsafePointer<Float>, kCache: UnsafePointer<Float16>, vCache: UnsafePointer<Float16>,
     out: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, kvHeads: Int, headDim: Int,
-    layout: AttentionLayout, scratch: UnsafeMutablePointer<Float>, maxContext: Int, pool: ThreadPool
+    layout: AttentionLayout, scratch: UnsafeMutablePointer<Float>, maxContext: Int, pool: ThreadPool,
+    avx512: Bool = attentionAVX512Available
 ) {
     precondition(headDim % 16 == 0)
     let group = heads / kvHeads
+    if avx512 && attentionTakesAVX512(group: group, headDim: headDim) {
+        attentionAVX512(
+            q: q, kCache: kCache, vCache: vCache, out: out, tokens: tokens, heads: heads, kvHeads: kvHeads,
+            headDim: headDim, layout: layout, scratch: scratch, maxContext: maxContext, pool: pool)
+        return
+    }
     let kvDim = kvHeads * headDim
     let qDim = heads * headDim
     let scale = 1 / Float(headDim).squareRoot()
@@ -193,6 +209,47 @@ public func attention(
                     c += 16
                 }
             }
+        }
+    }
+}
+
+/// `attention` by Attention.c's item kernels: the same items, the same sums in the same order.
+func attentionAVX512(
+    q: UnsafePointer<Float>, kCache: UnsafePointer<Float16>, vCache: UnsafePointer<Float16>,
+    out: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, kvHeads: Int, headDim: Int,
+    layout: AttentionLayout, scratch: UnsafeMutablePointer<Float>, maxContext: Int, pool: ThreadPool
+) {
+    let group = heads / kvHeads
+    let kvDim = kvHeads * headDim
+    let qDim = heads * headDim
+    let scale = 1 / Float(headDim).squareRoot()
+    let items = tokens * kvHeads
+    let rowStride = (maxContext + 15) / 16 * 16
+    let perThread = attentionThreadScratch(group: group, headDim: headDim, maxContext: maxContext)
+    let keys = UnsafePointer<UInt16>(OpaquePointer(kCache)), values = UnsafePointer<UInt16>(OpaquePointer(vCache))
+    pool.run { t, threads in
+        let scores = scratch + t * perThread           // (group, rowStride)
+        let qRounded = scores + group * rowStride      // (group, headDim)
+        let laneSums = qRounded + group * headDim + headDim   // (64, group, headDim)
+        // (maxContext) Ints, 8-byte aligned.
+        let rowsRaw = UnsafeMutableRawPointer(laneSums + group * 64 * headDim)
+        let rows = rowsRaw.alignedUp(for: Int.self).assumingMemoryBound(to: Int.self)
+        let mine = ThreadPool.range(of: items, part: t, parts: threads)
+        for item in mine {
+            let token = item / kvHeads, g = item % kvHeads
+            let prefetching = g == 0 || item == mine.lowerBound
+            let decode = layout.isDecode(token: token, tokens: tokens)
+            let table = layout.blockTables + Int(layout.sequences[token]) * layout.blocksPerSequence
+            let length = Int(layout.positions[token]) + 1
+            let qBase = q + token * qDim + g * group * headDim
+            for i in 0..<(group * headDim) { qRounded[i] = Float(Float16(qBase[i])) }
+            baton_attention_scores(
+                qRounded, keys, values, table, layout.blockSize, kvDim, g * headDim, length, decode ? 1 : 0, scale,
+                Int32(group), headDim, scores, rowStride, rows, prefetching ? 1 : 0)
+            for h in 0..<group { softmax(scores + h * rowStride, count: length) }
+            baton_attention_values(
+                scores, rowStride, values, rows, g * headDim, length, decode ? 1 : 0, Int32(group), headDim, laneSums,
+                out + token * qDim + g * group * headDim)
         }
     }
 }

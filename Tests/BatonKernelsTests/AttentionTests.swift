@@ -2,6 +2,7 @@
 // sequences whose blocks are scattered and interleaved in the cache.
 
 import BatonTesting
+import BatonKernelsC
 import Testing
 @testable import BatonKernels
 
@@ -63,8 +64,9 @@ import Testing
     /// ggml's rounding, transcribed plainly: q·k and p·v as tinyBLAS (several tokens) or
     /// ggml_vec_dot_f16 (one token) sum them, softmax as ggml_vec_soft_max_f32. The kernel must
     /// match it bit for bit, in a prefill batch and in one-token decodes past 64 positions.
-    @Test(arguments: [1, 2])
-    func roundingFollowsGGML(threads: Int) {
+    @Test(arguments: [(1, false), (2, false), (1, true), (2, true)])
+    func roundingFollowsGGML(threads: Int, avx512: Bool) {
+        if avx512 && !attentionAVX512Available { return }
         let heads = 4, kvHeads = 2, headDim = 64, kvDim = kvHeads * headDim, qDim = heads * headDim
         let maxContext = 80
         var rng = SplitMix(seed: 11)
@@ -116,7 +118,7 @@ import Testing
                 sequences.withUnsafeBufferPointer { seq in
                     table.withUnsafeBufferPointer { tab in
                         let layout = AttentionLayout(positions: pos.baseAddress!, sequences: seq.baseAddress!, blockTables: tab.baseAddress!, blocksPerSequence: 1, blockSize: maxContext)
-                        attention(q: q, kCache: kCache, vCache: vCache, out: &out, tokens: positions.count, heads: heads, kvHeads: kvHeads, headDim: headDim, layout: layout, scratch: &scratch, maxContext: maxContext, pool: pool)
+                        attention(q: q, kCache: kCache, vCache: vCache, out: &out, tokens: positions.count, heads: heads, kvHeads: kvHeads, headDim: headDim, layout: layout, scratch: &scratch, maxContext: maxContext, pool: pool, avx512: avx512)
                     }
                 }
             }
@@ -136,6 +138,97 @@ import Testing
         for p in [20, 63, 64, 79] {
             let q = (0..<qDim).map { _ in rng.nextSigned() * 3 }
             #expect(firstDifference(run([Int32(p)], q), expected(q: q, position: p, decode: true)) == nil, "decode position \(p)")
+        }
+    }
+
+    /// The AVX-512 item kernels (Attention.c) against the Swift loops, bit for bit: SmolLM2's
+    /// shape (9 heads on 3 KV heads of 64) and two others, sequences whose blocks are scattered
+    /// over the pool, prompt tokens and generated ones in one batch, lengths from 1 past 200.
+    @Test(arguments: [(9, 3, 64), (8, 2, 64), (4, 2, 128), (2, 2, 64)])
+    func avx512MatchesSwift(heads: Int, kvHeads: Int, headDim: Int) {
+        guard attentionAVX512Available else { return }
+        let kvDim = kvHeads * headDim, qDim = heads * headDim, group = heads / kvHeads
+        let blockSize = 16, blocksPerSeq = 14, sequencesCount = 3, poolBlocks = 48
+        let maxContext = blocksPerSeq * blockSize
+        var rng = SplitMix(seed: UInt64(heads * 1000 + kvHeads * 10 + headDim))
+        let slots = poolBlocks * blockSize
+        let kCache = (0..<(slots * kvDim)).map { _ in Float16(rng.nextSigned() * 2) }
+        let vCache = (0..<(slots * kvDim)).map { _ in Float16(rng.nextSigned()) }
+        // Each sequence takes blocks from a shuffled pool.
+        var free = Array(Int32(0)..<Int32(poolBlocks))
+        for i in stride(from: free.count - 1, to: 0, by: -1) { free.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        let tables = Array(free.prefix(sequencesCount * blocksPerSeq))
+        // Sequence 0: a prefill chunk (positions 40..<60 of a 60-token prompt); sequence 1: decodes
+        // at 63, 64, 65 and 130 (prompt 20); sequence 2: a decode at 200 and prompt tokens 0, 1.
+        let positions: [Int32] = Array(40..<60) + [63, 64, 65, 130, 200, 0, 1, 15, 16, 17]
+        let sequences: [Int32] = Array(repeating: 0, count: 20) + [1, 1, 1, 1, 2, 2, 2, 2, 2, 2]
+        let promptLengths: [Int32] = [60, 20, 150]
+        let tokens = positions.count
+        let q = (0..<(tokens * qDim)).map { _ in rng.nextSigned() * 3 }
+        for threads in [1, 2] {
+            let pool = ThreadPool(threads: threads)
+            func run(_ avx512: Bool) -> [Float] {
+                var out = [Float](repeating: .nan, count: tokens * qDim)
+                var scratch = [Float](repeating: .nan, count: attentionScratchCount(threads: threads, group: group, headDim: headDim, maxContext: maxContext))
+                positions.withUnsafeBufferPointer { pos in
+                    sequences.withUnsafeBufferPointer { seq in
+                        tables.withUnsafeBufferPointer { tab in
+                            promptLengths.withUnsafeBufferPointer { prompts in
+                                let layout = AttentionLayout(
+                                    positions: pos.baseAddress!, sequences: seq.baseAddress!, blockTables: tab.baseAddress!,
+                                    blocksPerSequence: blocksPerSeq, blockSize: blockSize, promptLengths: prompts.baseAddress!)
+                                attention(q: q, kCache: kCache, vCache: vCache, out: &out, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim, layout: layout, scratch: &scratch, maxContext: maxContext, pool: pool, avx512: avx512)
+                            }
+                        }
+                    }
+                }
+                return out
+            }
+            let swift = run(false), vectorized = run(true)
+            let differences = zip(swift, vectorized).filter { $0.0.bitPattern != $0.1.bitPattern }.count
+            #expect(differences == 0, "threads \(threads): \(differences) of \(swift.count) outputs differ")
+            #expect(!swift.contains { $0.isNaN })
+        }
+    }
+
+    /// The scores alone (the f16 rounding of the weights hides most one-ulp differences in
+    /// them from the outputs): Attention.c's q·k of 16 positions at once against the Swift
+    /// dots, both orders, lengths that end inside a group of 16.
+    @Test(arguments: [false, true])
+    func avx512ScoresMatchSwiftDots(decode: Bool) {
+        guard attentionAVX512Available else { return }
+        for (group, headDim) in [(3, 64), (2, 128)] {
+            let kvHeads = 2, kvDim = kvHeads * headDim, blockSize = 16, length = 77
+            var rng = SplitMix(seed: decode ? 5 : 6)
+            let table: [Int32] = [3, 0, 4, 1, 2]
+            let kCache = (0..<(table.count * blockSize * kvDim)).map { _ in Float16(rng.nextSigned() * 2) }
+            let qRounded = (0..<(group * headDim)).map { _ in Float(Float16(rng.nextSigned() * 3)) }
+            let rowStride = 80
+            var scores = [Float](repeating: .nan, count: group * rowStride)
+            var rows = [Int](repeating: -1, count: length)
+            let scale: Float = 0.125
+            kCache.withUnsafeBufferPointer { k in
+                let keys = UnsafePointer<UInt16>(OpaquePointer(k.baseAddress!))
+                baton_attention_scores(
+                    qRounded, keys, keys, table, blockSize, kvDim, headDim, length, decode ? 1 : 0, scale, Int32(group), headDim,
+                    &scores, rowStride, &rows, 1)
+            }
+            var mismatches = 0
+            for p in 0..<length {
+                let slot = Int(table[p / blockSize]) * blockSize + p % blockSize
+                #expect(rows[p] == slot * kvDim)
+                let k = (0..<headDim).map { Float(kCache[slot * kvDim + headDim + $0]) }
+                for h in 0..<group {
+                    let want = qRounded.withUnsafeBufferPointer { qp in
+                        k.withUnsafeBufferPointer { kp in
+                            (decode ? dotVecDot(qp.baseAddress! + h * headDim, kp.baseAddress!, headDim)
+                                    : dotTinyBLAS(qp.baseAddress! + h * headDim, kp.baseAddress!, headDim)) * scale
+                        }
+                    }
+                    if scores[h * rowStride + p].bitPattern != want.bitPattern { mismatches += 1 }
+                }
+            }
+            #expect(mismatches == 0, "group \(group) headDim \(headDim): \(mismatches) scores differ")
         }
     }
 }

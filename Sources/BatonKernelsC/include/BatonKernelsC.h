@@ -33,6 +33,31 @@ int baton_vnni_wide_default(void);
 /// 1 if the CPU has AVX-512 F/BW/VL and AVX512-VNNI (checked at run time).
 int baton_vnni_available(void);
 
+/// One (token, KV head) item of Attention.swift's paged attention (Attention.c), same bits as
+/// its Swift loops. kCache / vCache: one layer's f16 cache (slots, kvDim); table: the
+/// sequence's block ids; headOffset: the KV head's first element in a slot row; qRounded:
+/// the group's query heads rounded to f16 (group, headDim). headDim a multiple of 64, group and
+/// headDim / 16 at most 8.
+///
+/// Scores: scores[h * rowStride + p] = (q_h . k_p) * scale for p < length (decode: ggml_vec_dot_f16's
+/// order, else tinyBLAS's), and rows[p] = the element offset of position p's slot row (length
+/// entries; the values pass reads them). prefetch: also bring the slot rows (all KV heads) of K
+/// and V into cache ahead.
+void baton_attention_scores(
+    const float *qRounded, const uint16_t *kCache, const uint16_t *vCache, const int32_t *table,
+    long blockSize, long kvDim, long headOffset, long length, int decode, float scale,
+    int group, long headDim, float *scores, long rowStride, long *rows, int prefetch);
+
+/// Values: rounds the softmaxed weights (group rows of rowStride, padded with zeros to a multiple
+/// of 16) to f16 in place, then out[h * headDim + c] = sum_p w_h[p] v_p[c] by lanes of position
+/// mod 64 (decode) or 16, combined as ggml. laneSums: scratch of 64 * group * headDim floats.
+void baton_attention_values(
+    float *weights, long rowStride, const uint16_t *vCache, const long *rows, long headOffset,
+    long length, int decode, int group, long headDim, float *laneSums, float *out);
+
+/// 1 if the CPU has AVX-512 F/BW/VL, F16C and FMA (checked at run time).
+int baton_avx512_available(void);
+
 /// A hint to bring the cache line at `p` into all cache levels (attention reads the next
 /// block's K/V rows while it works on this one; no effect on results).
 static inline __attribute__((always_inline)) void baton_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
