@@ -1,12 +1,19 @@
+import BatonKernelsC
+
 // Dequantisation of whole rows to f32: embeddings lookups and the GEMM's weight panels.
 
-/// Writes `count` values of the row at `src` (in `type`) to `dst` as f32.
-/// dst (count) = f16(src) (round to nearest even), in the kernels' target so that it compiles to
-/// the CPU's vector conversion (elsewhere each value is a call to `__truncsfhf2`).
+/// dst (count) = f16(src) (round to nearest even). In C where AVX-512 is there: the Swift loop,
+/// inlined into a caller built for the generic CPU (BatonModel, in release), became one call to
+/// `__truncsfhf2` per value.
 public func storeHalfs(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float16>, count: Int) {
+    if attentionAVX512Available {
+        baton_store_halfs(src, UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self), count)
+        return
+    }
     for i in 0..<count { dst[i] = Float16(src[i]) }
 }
 
+/// Writes `count` values of the row at `src` (in `type`) to `dst` as f32.
 public func dequantizeRow(_ type: QuantType, _ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
     switch type {
     case .f32:

@@ -118,3 +118,27 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// The index of the first greatest value of `x` (count), NaNs never chosen; 0 when no value
+/// exceeds −∞ (as a scalar `v > best` scan from best = −∞ answers), 16 values at a time.
+public func argmaxFirst(_ x: UnsafePointer<Float>, count n: Int) -> Int {
+    var m = SIMD16<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 16 <= n {
+        let v = loadVector(x + i)
+        m.replace(with: v, where: v .> m)
+        i += 16
+    }
+    var best = -Float.infinity
+    for l in 0..<16 where m[l] > best { best = m[l] }
+    for j in i..<n where x[j] > best { best = x[j] }
+    guard best > -.infinity else { return 0 }
+    i = 0
+    let b = SIMD16<Float>(repeating: best)
+    while i + 16 <= n {
+        if any(loadVector(x + i) .== b) { break }
+        i += 16
+    }
+    while x[i] != best { i += 1 }
+    return i
+}

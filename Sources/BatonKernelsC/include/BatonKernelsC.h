@@ -55,6 +55,9 @@ void baton_attention_values(
     float *weights, long rowStride, const uint16_t *vCache, const long *rows, long headOffset,
     long length, int decode, int group, long headDim, float *laneSums, float *out);
 
+/// dst (count) = src rounded to f16, to nearest even (vcvtps2ph; needs AVX-512 F).
+void baton_store_halfs(const float *src, uint16_t *dst, long count);
+
 /// 1 if the CPU has AVX-512 F/BW/VL, F16C and FMA (checked at run time).
 int baton_avx512_available(void);
 

@@ -104,6 +104,20 @@ public final class LlamaModel: @unchecked Sendable {
         matmul(activations, jobs, scratch: scratch, pool: pool)
     }
 
+    /// body(i) for each token row i in 0..<n: the row-wise kernels (norms, RoPE, the K/V writes,
+    /// SwiGLU) on the pool's threads once a batch has rows enough to pay a dispatch. Each row is
+    /// computed alone, so the bits do not depend on the split.
+    @inline(__always)
+    private func eachRow(_ n: Int, _ body: (Int) -> Void) {
+        if n < 4 || pool.threadCount == 1 {
+            for i in 0..<n { body(i) }
+            return
+        }
+        pool.run { t, threads in
+            for i in ThreadPool.range(of: n, part: t, parts: threads) { body(i) }
+        }
+    }
+
     deinit {
         for p in [x, h, q, k, v, att, gate, up, cosSin, scores, logitInput, logits] { p.deallocate() }
         slots.deallocate()
@@ -143,17 +157,15 @@ public final class LlamaModel: @unchecked Sendable {
             for (l, layer) in weights.layers.enumerated() {
                 // Attention block.
                 layer.attentionNorm.withUnsafeBufferPointer { w in
-                    for i in 0..<n { rmsNorm(x + i * d, w.baseAddress!, h + i * d, count: d, eps: c.rmsNormEps) }
+                    eachRow(n) { i in rmsNorm(x + i * d, w.baseAddress!, h + i * d, count: d, eps: c.rmsNormEps) }
                 }
                 project(h, rows: n, [(layer.wq, q), (layer.wk, k), (layer.wv, v)])
-                for i in 0..<n {
-                    ropeNormal(q + i * c.qDim, heads: c.headCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
-                    ropeNormal(k + i * kvDim, heads: c.kvHeadCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
-                }
                 switch cache.dtype {
                 case .f16:
                     let keys = cache.keys(layer: l), values = cache.values(layer: l)
-                    for i in 0..<n {
+                    eachRow(n) { i in
+                        ropeNormal(q + i * c.qDim, heads: c.headCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
+                        ropeNormal(k + i * kvDim, heads: c.kvHeadCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
                         let kRow = keys + slots[i] * kvDim, vRow = values + slots[i] * kvDim
                         storeHalfs(k + i * kvDim, kRow, count: kvDim)
                         storeHalfs(v + i * kvDim, vRow, count: kvDim)
@@ -164,7 +176,9 @@ public final class LlamaModel: @unchecked Sendable {
                         maxContext: maxContext, pool: pool)
                 case .f32:
                     let keys = cache.keysF32(layer: l), values = cache.valuesF32(layer: l)
-                    for i in 0..<n {
+                    eachRow(n) { i in
+                        ropeNormal(q + i * c.qDim, heads: c.headCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
+                        ropeNormal(k + i * kvDim, heads: c.kvHeadCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
                         (keys + slots[i] * kvDim).update(from: k + i * kvDim, count: kvDim)
                         (values + slots[i] * kvDim).update(from: v + i * kvDim, count: kvDim)
                     }
@@ -177,10 +191,10 @@ public final class LlamaModel: @unchecked Sendable {
 
                 // Feed-forward block.
                 layer.ffnNorm.withUnsafeBufferPointer { w in
-                    for i in 0..<n { rmsNorm(x + i * d, w.baseAddress!, h + i * d, count: d, eps: c.rmsNormEps) }
+                    eachRow(n) { i in rmsNorm(x + i * d, w.baseAddress!, h + i * d, count: d, eps: c.rmsNormEps) }
                 }
                 project(h, rows: n, [(layer.wGate, gate), (layer.wUp, up)])
-                siluMul(gate, up, count: n * ffn)
+                eachRow(n) { i in siluMul(gate + i * ffn, up + i * ffn, count: ffn) }
                 project(gate, rows: n, layer.wDown, x, accumulate: true)
             }
         }}}}}

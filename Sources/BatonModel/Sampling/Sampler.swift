@@ -87,12 +87,8 @@ public struct Sampler: Sendable {
 
 /// Index of the largest value (the first on ties).
 public func argmax(_ values: UnsafeBufferPointer<Float>) -> Int32 {
-    var best = -Float.infinity, index = 0
-    for (i, v) in values.enumerated() where v > best {
-        best = v
-        index = i
-    }
-    return Int32(index)
+    guard let base = values.baseAddress else { return 0 }
+    return Int32(argmaxFirst(base, count: values.count))
 }
 
 public func argmax(_ values: UnsafeMutableBufferPointer<Float>) -> Int32 {
