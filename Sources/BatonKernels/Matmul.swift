@@ -91,6 +91,10 @@ public func matmul(
 ) {
     checkMatmul(x, w, scratch: scratch, pool: pool)
     let panels = scratch.panels, panelStride = scratch.panelStride, useVNNI = scratch.useVNNI, wide = scratch.vnniWide
+    if stealsVNNI(x, w, useVNNI: useVNNI, pool: pool) {
+        vnniStealing(x, [(w, out, accumulate)], wide: wide, pool: pool)
+        return
+    }
     pool.run { t, threads in
         matmulShare(x, w, out, accumulate: accumulate, part: t, parts: threads, panels: panels, panelStride: panelStride, useVNNI: useVNNI, wide: wide)
     }
@@ -105,9 +109,75 @@ public func matmul(
 ) {
     for job in jobs { checkMatmul(x, job.weight, scratch: scratch, pool: pool) }
     let panels = scratch.panels, panelStride = scratch.panelStride, useVNNI = scratch.useVNNI, wide = scratch.vnniWide
+    if jobs.allSatisfy({ stealsVNNI(x, $0.weight, useVNNI: useVNNI, pool: pool) }) {
+        vnniStealing(x, jobs.map { ($0.weight, $0.out, false) }, wide: wide, pool: pool)
+        return
+    }
     pool.run { t, threads in
         for job in jobs {
             matmulShare(x, job.weight, job.out, accumulate: false, part: t, parts: threads, panels: panels, panelStride: panelStride, useVNNI: useVNNI, wide: wide)
+        }
+    }
+}
+
+/// Whether `matmul` takes `vnniStealing`: the VNNI batched GEMV of one token chunk (decode
+/// batches, short prefill chunks) on more than one thread.
+@inline(__always)
+private func stealsVNNI(_ x: ActivationBuffer, _ w: WeightMatrix, useVNNI: Bool, pool: ThreadPool) -> Bool {
+    let quantised = w.type == .q4_0 || w.type == .q4_1 || w.type == .q8_0
+    return quantised && useVNNI && x.rows >= batchedMinRows && x.rows <= batchedMaxRows && pool.threadCount > 1
+}
+
+/// Weight rows per unit of `vnniStealing`'s ranges (4 quads).
+let stealRows = 16
+
+/// The VNNI batched GEMV of `jobs` (weights sharing the prepared activations `x`, ≤ 64 tokens)
+/// with work stealing: each thread owns `matmulShare`'s share of each job's rows, in units of 16,
+/// takes its own units in order (the kernel prefetching the next unit's first quad), then takes
+/// units from the back of the others' shares. The two vCPUs here do not run equally fast (the
+/// loop thread ran ~10% slower than the worker on the same work in 16-stream profiles), and a
+/// static split makes the faster one wait. Each output row is computed by one call with the
+/// same operations whoever takes it: the same bits as the static split.
+private func vnniStealing(
+    _ x: ActivationBuffer, _ jobs: [(weight: WeightMatrix, out: UnsafeMutablePointer<Float>, accumulate: Bool)],
+    wide: Bool, pool: ThreadPool
+) {
+    let m = x.rows, stride = x.rowStride, k = x.cols, threads = pool.threadCount
+    let q = x.quantRow(0), qStride = x.maxCols, xf = x.row(0)
+    let wideFlag: Int32 = wide ? 1 : 0
+    @inline(__always) func typeCode(_ t: QuantType) -> Int32 { t == .q4_1 ? 0 : t == .q4_0 ? 1 : 2 }
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: jobs.count * threads) { ranges in
+        for (j, job) in jobs.enumerated() {
+            let units = (job.weight.rows + stealRows - 1) / stealRows
+            for t in 0..<threads {
+                let share = ThreadPool.range(of: units, part: t, parts: threads)
+                ranges[j * threads + t] = UInt64(share.upperBound) << 32 | UInt64(share.lowerBound)
+            }
+        }
+        let base = ranges.baseAddress!
+        pool.run { t, threads in
+            var prepared = false
+            for (j, job) in jobs.enumerated() {
+                let n = job.weight.rows, type = typeCode(job.weight.type)
+                func compute(_ unit: Int, ahead: Int) {
+                    if !prepared {
+                        // The layout depends only on the activations' format, which the jobs share.
+                        baton_vnni_prepare(typeCode(jobs[0].weight.type), k, q, qStride, xf, stride, 0, m, wideFlag)
+                        prepared = true
+                    }
+                    let r0 = unit * stealRows, r1 = min(r0 + stealRows, n)
+                    baton_vnni_rows(
+                        type, job.weight.data, job.weight.rowBytes, k, q, qStride, 0, m, job.out, n, r0, r1,
+                        min(ahead * stealRows, n), job.accumulate ? 1 : 0, wideFlag)
+                }
+                let own = base + j * threads + t
+                let ownEnd = ThreadPool.range(of: (n + stealRows - 1) / stealRows, part: t, parts: threads).upperBound
+                while case let unit = baton_claim_front(own), unit >= 0 { compute(unit, ahead: ownEnd) }
+                for o in 1..<threads {
+                    let other = base + j * threads + (t + o) % threads
+                    while case let unit = baton_claim_back(other), unit >= 0 { compute(unit, ahead: 0) }
+                }
+            }
         }
     }
 }

@@ -232,7 +232,7 @@ INLINE void quad_pairs(
 INLINE void run_type(
     const int type, const uint8_t *w, long rowBytes, long k,
     const int8_t *q, long qStride,
-    long t0, long t1, float *out, long n, long r0, long r1, int accumulate, int wide)
+    long t0, long t1, float *out, long n, long r0, long r1, long rLimit, int accumulate, int wide)
 {
     const long nb = k / 32, tokens = t1 - t0, pairs = (tokens + 1) / 2;
     for (long r = r0; r < r1; r += 4) {
@@ -241,9 +241,12 @@ INLINE void run_type(
         const uint8_t *rows[4];
         for (int i = 0; i < 4; i++) rows[i] = w + (r + i <= last ? r + i : last) * rowBytes;
         decode_quad(type, rows, nb);
+        // The next quad, prefetched meanwhile: this call's, or past r1 up to rLimit (the rows
+        // the calling thread is likely to take next).
         const uint8_t *nextRows[4];
-        for (int i = 0; i < 4; i++) nextRows[i] = w + (r + 4 + i <= last ? r + 4 + i : last) * rowBytes;
-        const uint8_t *const *next = r + 4 < r1 ? nextRows : NULL;
+        const long nextLast = rLimit - 1;
+        for (int i = 0; i < 4; i++) nextRows[i] = w + (r + 4 + i <= nextLast ? r + 4 + i : nextLast) * rowBytes;
+        const uint8_t *const *next = r + 4 < rLimit ? nextRows : NULL;
         if (wide) {
             float *o = out + t0 * n + r;
             long p = 0;
@@ -270,12 +273,9 @@ INLINE void run_type(
     }
 }
 
-void baton_vnni_batched_gemv(
-    int type, const void *w, long rowBytes, long k,
-    const int8_t *q, long qStride, const float *xf, long xStride,
-    long t0, long t1, float *out, long n, long r0, long r1, int accumulate, int wide)
+void baton_vnni_prepare(
+    int type, long k, const int8_t *q, long qStride, const float *xf, long xStride, long t0, long t1, int wide)
 {
-    const uint8_t *wb = (const uint8_t *)w;
     const long nb = k / 32, tokens = t1 - t0;
     // Padded to a multiple of 4 tokens plus one group: the 16-float loads of a tail group stay inside.
     const long tpad = (tokens + 3) / 4 * 4 + 4;
@@ -320,10 +320,48 @@ void baton_vnni_batched_gemv(
             }
         }
     }
+}
+
+void baton_vnni_rows(
+    int type, const void *w, long rowBytes, long k, const int8_t *q, long qStride,
+    long t0, long t1, float *out, long n, long r0, long r1, long rLimit, int accumulate, int wide)
+{
+    const uint8_t *wb = (const uint8_t *)w;
+    if (rLimit < r1) rLimit = r1;
+    if (rLimit > n) rLimit = n;
     switch (type) {
-    case Q4_1: run_type(Q4_1, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, accumulate, wide); break;
-    case Q4_0: run_type(Q4_0, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, accumulate, wide); break;
-    default:   run_type(Q8_0, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, accumulate, wide); break;
+    case Q4_1: run_type(Q4_1, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, rLimit, accumulate, wide); break;
+    case Q4_0: run_type(Q4_0, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, rLimit, accumulate, wide); break;
+    default:   run_type(Q8_0, wb, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, rLimit, accumulate, wide); break;
+    }
+}
+
+void baton_vnni_batched_gemv(
+    int type, const void *w, long rowBytes, long k,
+    const int8_t *q, long qStride, const float *xf, long xStride,
+    long t0, long t1, float *out, long n, long r0, long r1, int accumulate, int wide)
+{
+    baton_vnni_prepare(type, k, q, qStride, xf, xStride, t0, t1, wide);
+    baton_vnni_rows(type, w, rowBytes, k, q, qStride, t0, t1, out, n, r0, r1, r1, accumulate, wide);
+}
+
+long baton_claim_front(uint64_t *range) {
+    uint64_t cur = __atomic_load_n(range, __ATOMIC_ACQUIRE);
+    for (;;) {
+        uint32_t front = (uint32_t)cur, back = (uint32_t)(cur >> 32);
+        if (front >= back) return -1;
+        uint64_t want = ((uint64_t)back << 32) | (front + 1);
+        if (__atomic_compare_exchange_n(range, &cur, want, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return front;
+    }
+}
+
+long baton_claim_back(uint64_t *range) {
+    uint64_t cur = __atomic_load_n(range, __ATOMIC_ACQUIRE);
+    for (;;) {
+        uint32_t front = (uint32_t)cur, back = (uint32_t)(cur >> 32);
+        if (front >= back) return -1;
+        uint64_t want = ((uint64_t)(back - 1) << 32) | front;
+        if (__atomic_compare_exchange_n(range, &cur, want, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return back - 1;
     }
 }
 

@@ -26,6 +26,22 @@ void baton_vnni_batched_gemv(
     const int8_t *q, long qStride, const float *xf, long xStride,
     long t0, long t1, float *out, long n, long r0, long r1, int accumulate, int wide);
 
+/// baton_vnni_batched_gemv in two steps, so that a thread lays out the tokens once and then
+/// computes any number of row ranges: `prepare` puts tokens [t0, t1) of the activations in the
+/// calling thread's buffers; `rows` computes weight rows [r0, r1) from them on the same thread
+/// (same type family, k, tokens and wide as its last `prepare`), prefetching the quad after r1
+/// while it is below rLimit (the rows the thread will likely take next; r1 for none).
+void baton_vnni_prepare(
+    int type, long k, const int8_t *q, long qStride, const float *xf, long xStride, long t0, long t1, int wide);
+void baton_vnni_rows(
+    int type, const void *w, long rowBytes, long k, const int8_t *q, long qStride,
+    long t0, long t1, float *out, long n, long r0, long r1, long rLimit, int accumulate, int wide);
+
+/// A range of work units [front, back) in one word (front in the low 32 bits): its owner takes
+/// units from the front, other threads from the back, atomically. -1 when it is empty.
+long baton_claim_front(uint64_t *range);
+long baton_claim_back(uint64_t *range);
+
 /// 1 where the wide form is the faster one: not on AMD (Zen 4 runs a zmm operation as two ymm
 /// halves, so the wide form's extra scale multiply makes it slower there).
 int baton_vnni_wide_default(void);
