@@ -17,7 +17,7 @@ import Darwin
 // registers and applied to 4 tokens at a time, nothing through memory; on CPUs with AVX-512
 // VNNI it runs in C instead (BatonKernelsC, baton_vnni_batched_gemv: vpdpbusd forms the same
 // exact integer lane sums, so the bits are the same), for prefill batches too, 64 tokens at a
-// time. More rows without VNNI (prefill), and f32/f16 weights from 4 rows, take the GEMM path: each thread decodes a panel of 4 weight rows
+// time (up to 64 tokens with work stealing between the threads, vnniStealing). More rows without VNNI (prefill), and f32/f16 weights from 4 rows, take the GEMM path: each thread decodes a panel of 4 weight rows
 // into its scratch (in L1), then runs a register tile (4 tokens × 4 outputs) over a chunk of
 // tokens that stays in L2. Threads split the output rows and share x read-only.
 //
@@ -134,8 +134,8 @@ let stealRows = 16
 /// The VNNI batched GEMV of `jobs` (weights sharing the prepared activations `x`, ≤ 64 tokens)
 /// with work stealing: each thread owns `matmulShare`'s share of each job's rows, in units of 16,
 /// takes its own units in order (the kernel prefetching the next unit's first quad), then takes
-/// units from the back of the others' shares. The two vCPUs here do not run equally fast (the
-/// loop thread ran ~10% slower than the worker on the same work in 16-stream profiles), and a
+/// units from the back of the others' shares. Threads do not always run equally fast (in
+/// 16-stream profiles the loop thread ran ~10% slower than the worker on the same work), and a
 /// static split makes the faster one wait. Each output row is computed by one call with the
 /// same operations whoever takes it: the same bits as the static split.
 private func vnniStealing(
