@@ -4,7 +4,7 @@ import BatonTesting
 import Foundation
 
 final class LiveEngine: @unchecked Sendable {
-    let process = Process()
+    let process: Process
     let port: Int
     let apiKey: String
     let log: URL
@@ -13,31 +13,58 @@ final class LiveEngine: @unchecked Sendable {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// Starts `.build/debug/baton engine` (built by scripts/test.sh) and waits for /health.
+    /// Starts `.build/debug/baton engine` (built by scripts/test.sh) and waits for /health. The
+    /// port is a random one below the kernel's ephemeral range (a client connection of another
+    /// test could hold one inside it); if it is taken anyway, another one, up to 5 times.
     init(apiKey: String = "test-key", extra: [String] = []) async throws {
         _ = try RealModel.require()
         let binary = Self.packageRoot.appendingPathComponent(".build/debug/baton")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw LiveEngineError(description: "\(binary.path) is missing; run scripts/test.sh (it builds baton first)")
         }
-        port = Int.random(in: 20000...40000)
         self.apiKey = apiKey
-        log = FileManager.default.temporaryDirectory.appendingPathComponent("baton-engine-\(port).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = binary
-        process.arguments = ["engine", "--model", RealModel.path, "--served-model-name", "smollm2", "--port", String(port),
-                             "--api-key", apiKey, "--threads", "2", "--kv-cache-memory", "256MiB"] + extra
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        for _ in 0..<300 {
-            if let (status, _) = try? await get("/health"), status == 200 { return }
-            guard process.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(100))
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = Int.random(in: 10000..<Self.ephemeralLow)
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("baton-engine-\(port).log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["engine", "--model", RealModel.path, "--served-model-name", "smollm2", "--port", String(port),
+                                 "--api-key", apiKey, "--threads", "2", "--kv-cache-memory", "256MiB"] + extra
+            let handle = try FileHandle(forWritingTo: log)
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+            var healthy = false
+            for _ in 0..<300 {
+                if let status = try? await Self.run(
+                    "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "http://127.0.0.1:\(port)/health"]),
+                   Int(status) == 200 {
+                    healthy = true
+                    break
+                }
+                guard process.isRunning else { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if healthy {
+                (self.process, self.port, self.log) = (process, port, log)
+                return
+            }
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            if attempt < 5 && text.contains("Address already in use") { continue }
+            throw LiveEngineError(description: "baton engine did not become healthy: \(text)")
         }
-        stop()
-        throw LiveEngineError(description: "baton engine did not become healthy: \(logText)")
+    }
+
+    /// The low end of the kernel's ephemeral port range (32768 if it cannot be read).
+    static var ephemeralLow: Int {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let low = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.flatMap { Int($0) } ?? 32768
+        return max(low, 10001)
     }
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
