@@ -2,7 +2,7 @@
 
 Usage: pd_e2e.py BATON_BINARY [--checks abcd] [--plain]
 
-Starts its own engines (SmolLM2, `--threads 1`, free loopback ports in 20000-40000): a `kv_both`
+Starts its own engines (SmolLM2, `--threads 1`, free loopback ports below the ephemeral range): a `kv_both`
 engine that answers alone (the reference), producers (prefill) and consumers (decode) wired with
 a shared secret, and drives them with scripts/pd_proxy.py, which makes exactly vLLM's toy-proxy
 calls. Each check prints one line per finding, with figures; the first failure exits 1 with a
@@ -88,10 +88,22 @@ def model_path():
 _ports = set()
 
 
+def ephemeral_low():
+    """The low end of the kernel's ephemeral port range (32768 if it cannot be read)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return max(int(f.read().split()[0]), 10001)
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
-    """A random loopback port in 20000-40000 that binds now and was not handed out before."""
+    """A random loopback port from 10000 up to the kernel's ephemeral range (a client
+    connection's local port is never drawn from there) that binds now and was not handed out
+    before."""
+    high = ephemeral_low() - 1
     for _ in range(500):
-        port = random.randint(20000, 40000)
+        port = random.randint(10000, high)
         if port in _ports:
             continue
         with socket.socket() as s:
@@ -101,7 +113,7 @@ def free_port():
                 continue
         _ports.add(port)
         return port
-    raise RuntimeError("no free port in 20000-40000")
+    raise RuntimeError(f"no free port in 10000-{high}")
 
 
 @dataclass
