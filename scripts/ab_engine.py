@@ -24,8 +24,7 @@ def main():
         for b in bins:
             enginelib.BATON = b
             port = enginelib.free_ports(1)[0]
-            engine = enginelib.start_engine(
-                port, "--threads", "2", "--max-num-seqs", "64", "--max-num-batched-tokens", "512", build=False)
+            engine = enginelib.start_engine(port, "--threads", "2", *bench_serving.ENGINE_FLAGS, build=False)
             try:
                 bench_serving.stream(port, {"prompt": "warm up", "max_tokens": 8, "stream": True})
                 for n in (1, 16):

@@ -60,6 +60,10 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
 
 
+# The engine's scheduling flags of every row (ab_engine.py starts its engines with them too).
+ENGINE_FLAGS = ("--max-num-seqs", "64", "--max-num-batched-tokens", "512")
+
+
 def prefix_run(port, salt):
     # ~1,000 tokens of text, distinct per run so the cold pass really is cold.
     text = f"[{salt}] " + " ".join(f"Sentence {i} tells about item {i * 7 % 13} in the list." for i in range(90))
@@ -97,7 +101,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     engine = start_engine(
-        args.port, "--threads", str(args.threads), "--max-num-seqs", "64", "--max-num-batched-tokens", "512")
+        args.port, "--threads", str(args.threads), *ENGINE_FLAGS)
     try:
         stream(args.port, {"prompt": "warm up", "max_tokens": 8, "stream": True})
 

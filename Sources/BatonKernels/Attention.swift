@@ -78,9 +78,11 @@ func attentionThreadScratch(group: Int, headDim: Int, maxContext: Int) -> Int {
     group * ((maxContext + 15) / 16 * 16 + headDim) + headDim + group * 64 * headDim + 2 * maxContext + 16
 }
 
-/// Whether `attention` takes the AVX-512 item kernel (Attention.c, same bits) for this shape.
-public let attentionAVX512Available = baton_avx512_available() != 0
+/// Whether the CPU has what Attention.c's kernels need (AVX-512 F/BW/VL, F16C, FMA): attention's
+/// items and the f16 K/V writes (`storeHalfs`) run there.
+public let avx512Available = baton_avx512_available() != 0
 
+/// Whether `attention` takes the AVX-512 item kernel (Attention.c, same bits) for this shape.
 @inline(__always)
 func attentionTakesAVX512(group: Int, headDim: Int) -> Bool {
     headDim % 64 == 0 && headDim <= 128 && group <= 8
@@ -96,16 +98,12 @@ public func attention(
     q: UnsafePointer<Float>, kCache: UnsafePointer<Float16>, vCache: UnsafePointer<Float16>,
     out: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, kvHeads: Int, headDim: Int,
     layout: AttentionLayout, scratch: UnsafeMutablePointer<Float>, maxContext: Int, pool: ThreadPool,
-    avx512: Bool = attentionAVX512Available
+    avx512: Bool = avx512Available
 ) {
     precondition(headDim % 16 == 0)
     let group = heads / kvHeads
-    if avx512 && attentionTakesAVX512(group: group, headDim: headDim) {
-        attentionAVX512(
-            q: q, kCache: kCache, vCache: vCache, out: out, tokens: tokens, heads: heads, kvHeads: kvHeads,
-            headDim: headDim, layout: layout, scratch: scratch, maxContext: maxContext, pool: pool)
-        return
-    }
+    let vectorized = avx512 && attentionTakesAVX512(group: group, headDim: headDim)
+    let keys = UnsafePointer<UInt16>(OpaquePointer(kCache)), values = UnsafePointer<UInt16>(OpaquePointer(vCache))
     let kvDim = kvHeads * headDim
     let qDim = heads * headDim
     let scale = 1 / Float(headDim).squareRoot()
@@ -118,6 +116,8 @@ public func attention(
         let qRounded = scores + group * rowStride      // (group, headDim)
         let row = qRounded + group * headDim           // (headDim) the current K or V row in f32
         let laneSums = row + headDim                   // (lanes, group, headDim)
+        // (maxContext) Ints, 8-byte aligned: the slot rows of the C item's positions.
+        let rows = UnsafeMutableRawPointer(laneSums + group * 64 * headDim).alignedUp(for: Int.self).assumingMemoryBound(to: Int.self)
         let mine = ThreadPool.range(of: items, part: t, parts: threads)
         for item in mine {
             let token = item / kvHeads, g = item % kvHeads
@@ -130,6 +130,17 @@ public func attention(
             let length = Int(layout.positions[token]) + 1
             let qBase = q + token * qDim + g * group * headDim
             for i in 0..<(group * headDim) { qRounded[i] = Float(Float16(qBase[i])) }
+            if vectorized {
+                // Attention.c's item: the same sums as below, in the same order.
+                baton_attention_scores(
+                    qRounded, keys, values, table, layout.blockSize, kvDim, g * headDim, length, decode ? 1 : 0, scale,
+                    Int32(group), headDim, scores, rowStride, rows, prefetching ? 1 : 0)
+                for h in 0..<group { softmax(scores + h * rowStride, count: length) }
+                baton_attention_values(
+                    scores, rowStride, values, rows, g * headDim, length, decode ? 1 : 0, Int32(group), headDim, laneSums,
+                    out + token * qDim + g * group * headDim)
+                continue
+            }
             // scores[h][p] = (q_h · k_p) · scale
             var p = 0, block = 0
             if prefetching { prefetchRows(kCache, table, 0, length: length, blockSize: blockSize, kvDim: kvDim) }
@@ -209,47 +220,6 @@ public func attention(
                     c += 16
                 }
             }
-        }
-    }
-}
-
-/// `attention` by Attention.c's item kernels: the same items, the same sums in the same order.
-func attentionAVX512(
-    q: UnsafePointer<Float>, kCache: UnsafePointer<Float16>, vCache: UnsafePointer<Float16>,
-    out: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, kvHeads: Int, headDim: Int,
-    layout: AttentionLayout, scratch: UnsafeMutablePointer<Float>, maxContext: Int, pool: ThreadPool
-) {
-    let group = heads / kvHeads
-    let kvDim = kvHeads * headDim
-    let qDim = heads * headDim
-    let scale = 1 / Float(headDim).squareRoot()
-    let items = tokens * kvHeads
-    let rowStride = (maxContext + 15) / 16 * 16
-    let perThread = attentionThreadScratch(group: group, headDim: headDim, maxContext: maxContext)
-    let keys = UnsafePointer<UInt16>(OpaquePointer(kCache)), values = UnsafePointer<UInt16>(OpaquePointer(vCache))
-    pool.run { t, threads in
-        let scores = scratch + t * perThread           // (group, rowStride)
-        let qRounded = scores + group * rowStride      // (group, headDim)
-        let laneSums = qRounded + group * headDim + headDim   // (64, group, headDim)
-        // (maxContext) Ints, 8-byte aligned.
-        let rowsRaw = UnsafeMutableRawPointer(laneSums + group * 64 * headDim)
-        let rows = rowsRaw.alignedUp(for: Int.self).assumingMemoryBound(to: Int.self)
-        let mine = ThreadPool.range(of: items, part: t, parts: threads)
-        for item in mine {
-            let token = item / kvHeads, g = item % kvHeads
-            let prefetching = g == 0 || item == mine.lowerBound
-            let decode = layout.isDecode(token: token, tokens: tokens)
-            let table = layout.blockTables + Int(layout.sequences[token]) * layout.blocksPerSequence
-            let length = Int(layout.positions[token]) + 1
-            let qBase = q + token * qDim + g * group * headDim
-            for i in 0..<(group * headDim) { qRounded[i] = Float(Float16(qBase[i])) }
-            baton_attention_scores(
-                qRounded, keys, values, table, layout.blockSize, kvDim, g * headDim, length, decode ? 1 : 0, scale,
-                Int32(group), headDim, scores, rowStride, rows, prefetching ? 1 : 0)
-            for h in 0..<group { softmax(scores + h * rowStride, count: length) }
-            baton_attention_values(
-                scores, rowStride, values, rows, g * headDim, length, decode ? 1 : 0, Int32(group), headDim, laneSums,
-                out + token * qDim + g * group * headDim)
         }
     }
 }

@@ -6,7 +6,7 @@ import BatonKernelsC
 /// inlined into a caller built for the generic CPU (BatonModel, in release), became one call to
 /// `__truncsfhf2` per value.
 public func storeHalfs(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float16>, count: Int) {
-    if attentionAVX512Available {
+    if avx512Available {
         baton_store_halfs(src, UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self), count)
         return
     }

@@ -91,8 +91,11 @@ public func matmul(
 ) {
     checkMatmul(x, w, scratch: scratch, pool: pool)
     let panels = scratch.panels, panelStride = scratch.panelStride, useVNNI = scratch.useVNNI, wide = scratch.vnniWide
-    if stealsVNNI(x, w, useVNNI: useVNNI, pool: pool) {
-        vnniStealing(x, [(w, out, accumulate)], wide: wide, pool: pool)
+    if takesVNNIStealing(x, w, useVNNI: useVNNI) {
+        withUnsafeTemporaryAllocation(of: MatmulJob.self, capacity: 1) { one in
+            one.initialize(repeating: (w, out))
+            vnniStealing(x, UnsafeBufferPointer(one), accumulate: accumulate, wide: wide, pool: pool)
+        }
         return
     }
     pool.run { t, threads in
@@ -109,8 +112,8 @@ public func matmul(
 ) {
     for job in jobs { checkMatmul(x, job.weight, scratch: scratch, pool: pool) }
     let panels = scratch.panels, panelStride = scratch.panelStride, useVNNI = scratch.useVNNI, wide = scratch.vnniWide
-    if jobs.allSatisfy({ stealsVNNI(x, $0.weight, useVNNI: useVNNI, pool: pool) }) {
-        vnniStealing(x, jobs.map { ($0.weight, $0.out, false) }, wide: wide, pool: pool)
+    if jobs.allSatisfy({ takesVNNIStealing(x, $0.weight, useVNNI: useVNNI) }) {
+        jobs.withUnsafeBufferPointer { vnniStealing(x, $0, accumulate: false, wide: wide, pool: pool) }
         return
     }
     pool.run { t, threads in
@@ -120,12 +123,24 @@ public func matmul(
     }
 }
 
+typealias MatmulJob = (weight: WeightMatrix, out: UnsafeMutablePointer<Float>)
+
 /// Whether `matmul` takes `vnniStealing`: the VNNI batched GEMV of one token chunk (decode
-/// batches, short prefill chunks) on more than one thread.
+/// batches, short prefill chunks); longer batches take `matmulShare`'s static split.
 @inline(__always)
-private func stealsVNNI(_ x: ActivationBuffer, _ w: WeightMatrix, useVNNI: Bool, pool: ThreadPool) -> Bool {
-    let quantised = w.type == .q4_0 || w.type == .q4_1 || w.type == .q8_0
-    return quantised && useVNNI && x.rows >= batchedMinRows && x.rows <= batchedMaxRows && pool.threadCount > 1
+private func takesVNNIStealing(_ x: ActivationBuffer, _ w: WeightMatrix, useVNNI: Bool) -> Bool {
+    vnniTypeCode(w.type) != nil && useVNNI && x.rows >= batchedMinRows && x.rows <= batchedMaxRows
+}
+
+/// BatonKernelsC's weight type codes; nil for weights the VNNI kernel does not take.
+@inline(__always)
+func vnniTypeCode(_ t: QuantType) -> Int32? {
+    switch t {
+    case .q4_1: 0
+    case .q4_0: 1
+    case .q8_0: 2
+    default: nil
+    }
 }
 
 /// Weight rows per unit of `vnniStealing`'s ranges (4 quads).
@@ -139,13 +154,11 @@ let stealRows = 16
 /// static split makes the faster one wait. Each output row is computed by one call with the
 /// same operations whoever takes it: the same bits as the static split.
 private func vnniStealing(
-    _ x: ActivationBuffer, _ jobs: [(weight: WeightMatrix, out: UnsafeMutablePointer<Float>, accumulate: Bool)],
-    wide: Bool, pool: ThreadPool
+    _ x: ActivationBuffer, _ jobs: UnsafeBufferPointer<MatmulJob>, accumulate: Bool, wide: Bool, pool: ThreadPool
 ) {
     let m = x.rows, stride = x.rowStride, k = x.cols, threads = pool.threadCount
     let q = x.quantRow(0), qStride = x.maxCols, xf = x.row(0)
-    let wideFlag: Int32 = wide ? 1 : 0
-    @inline(__always) func typeCode(_ t: QuantType) -> Int32 { t == .q4_1 ? 0 : t == .q4_0 ? 1 : 2 }
+    let wideFlag: Int32 = wide ? 1 : 0, accumulateFlag: Int32 = accumulate ? 1 : 0
     withUnsafeTemporaryAllocation(of: UInt64.self, capacity: jobs.count * threads) { ranges in
         for (j, job) in jobs.enumerated() {
             let units = (job.weight.rows + stealRows - 1) / stealRows
@@ -158,17 +171,17 @@ private func vnniStealing(
         pool.run { t, threads in
             var prepared = false
             for (j, job) in jobs.enumerated() {
-                let n = job.weight.rows, type = typeCode(job.weight.type)
+                let n = job.weight.rows, type = vnniTypeCode(job.weight.type)!
                 func compute(_ unit: Int, ahead: Int) {
                     if !prepared {
                         // The layout depends only on the activations' format, which the jobs share.
-                        baton_vnni_prepare(typeCode(jobs[0].weight.type), k, q, qStride, xf, stride, 0, m, wideFlag)
+                        baton_vnni_prepare(vnniTypeCode(jobs[0].weight.type)!, k, q, qStride, xf, stride, 0, m, wideFlag)
                         prepared = true
                     }
                     let r0 = unit * stealRows, r1 = min(r0 + stealRows, n)
                     baton_vnni_rows(
                         type, job.weight.data, job.weight.rowBytes, k, q, qStride, 0, m, job.out, n, r0, r1,
-                        min(ahead * stealRows, n), job.accumulate ? 1 : 0, wideFlag)
+                        min(ahead * stealRows, n), accumulateFlag, wideFlag)
                 }
                 let own = base + j * threads + t
                 let ownEnd = ThreadPool.range(of: (n + stealRows - 1) / stealRows, part: t, parts: threads).upperBound
@@ -196,11 +209,11 @@ private func matmulShare(
 ) {
     let m = x.rows, n = w.rows, k = w.cols, stride = x.rowStride
     let quantised = w.type == .q4_0 || w.type == .q4_1 || w.type == .q8_0
-    if quantised && useVNNI && m >= batchedMinRows {
-        // Any batch, prefill too, in chunks of tokens whose activations stay in L2.
+    if let type = vnniTypeCode(w.type), useVNNI, m >= batchedMinRows {
+        // Batches longer than `vnniStealing` takes (prefill), in chunks of tokens whose
+        // activations stay in L2.
         let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
         if mine.isEmpty { return }
-        let type: Int32 = w.type == .q4_1 ? 0 : w.type == .q4_0 ? 1 : 2
         var t0 = 0
         while t0 < m {
             let t1 = min(t0 + batchedMaxRows, m)

@@ -64,9 +64,11 @@ import Testing
     /// ggml's rounding, transcribed plainly: q·k and p·v as tinyBLAS (several tokens) or
     /// ggml_vec_dot_f16 (one token) sum them, softmax as ggml_vec_soft_max_f32. The kernel must
     /// match it bit for bit, in a prefill batch and in one-token decodes past 64 positions.
-    @Test(arguments: [(1, false), (2, false), (1, true), (2, true)])
+    /// Both paths where the CPU has AVX-512, the Swift one everywhere.
+    static let paths = [(1, false), (2, false)] + (avx512Available ? [(1, true), (2, true)] : [])
+
+    @Test(arguments: Self.paths)
     func roundingFollowsGGML(threads: Int, avx512: Bool) {
-        if avx512 && !attentionAVX512Available { return }
         let heads = 4, kvHeads = 2, headDim = 64, kvDim = kvHeads * headDim, qDim = heads * headDim
         let maxContext = 80
         var rng = SplitMix(seed: 11)
@@ -144,9 +146,8 @@ import Testing
     /// The AVX-512 item kernels (Attention.c) against the Swift loops, bit for bit: SmolLM2's
     /// shape (9 heads on 3 KV heads of 64) and two others, sequences whose blocks are scattered
     /// over the pool, prompt tokens and generated ones in one batch, lengths from 1 past 200.
-    @Test(arguments: [(9, 3, 64), (8, 2, 64), (4, 2, 128), (2, 2, 64)])
+    @Test(.enabled(if: avx512Available, "the CPU has no AVX-512"), arguments: [(9, 3, 64), (8, 2, 64), (4, 2, 128), (2, 2, 64)])
     func avx512MatchesSwift(heads: Int, kvHeads: Int, headDim: Int) {
-        guard attentionAVX512Available else { return }
         let kvDim = kvHeads * headDim, qDim = heads * headDim, group = heads / kvHeads
         let blockSize = 16, blocksPerSeq = 14, sequencesCount = 3, poolBlocks = 48
         let maxContext = blocksPerSeq * blockSize
@@ -194,9 +195,8 @@ import Testing
     /// The scores alone (the f16 rounding of the weights hides most one-ulp differences in
     /// them from the outputs): Attention.c's q·k of 16 positions at once against the Swift
     /// dots, both orders, lengths that end inside a group of 16.
-    @Test(arguments: [false, true])
+    @Test(.enabled(if: avx512Available, "the CPU has no AVX-512"), arguments: [false, true])
     func avx512ScoresMatchSwiftDots(decode: Bool) {
-        guard attentionAVX512Available else { return }
         for (group, headDim) in [(3, 64), (2, 128)] {
             let kvHeads = 2, kvDim = kvHeads * headDim, blockSize = 16, length = 77
             var rng = SplitMix(seed: decode ? 5 : 6)

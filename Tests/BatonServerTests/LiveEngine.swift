@@ -39,9 +39,7 @@ final class LiveEngine: @unchecked Sendable {
             try process.run()
             var healthy = false
             for _ in 0..<300 {
-                if let status = try? await Self.run(
-                    "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "http://127.0.0.1:\(port)/health"]),
-                   Int(status) == 200 {
+                if let (status, _) = try? await Self.request(port: port, "GET", "/health"), status == 200 {
                     healthy = true
                     break
                 }
@@ -79,7 +77,13 @@ final class LiveEngine: @unchecked Sendable {
 
     /// A plain HTTP request with curl (no client library between the test and the wire).
     func request(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]) async throws -> (Int, String) {
-        var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, baseURL + path, "--max-time", "120"]
+        try await Self.request(port: port, method, path, body: body, headers: headers)
+    }
+
+    static func request(
+        port: Int, _ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]
+    ) async throws -> (Int, String) {
+        var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "http://127.0.0.1:\(port)" + path, "--max-time", "120"]
         for (k, v) in headers { args += ["-H", "\(k): \(v)"] }
         if let body { args += ["-H", "Content-Type: application/json", "--data-binary", body] }
         let out = try await Self.run("/usr/bin/curl", args)

@@ -160,31 +160,30 @@ public final class LlamaModel: @unchecked Sendable {
                     eachRow(n) { i in rmsNorm(x + i * d, w.baseAddress!, h + i * d, count: d, eps: c.rmsNormEps) }
                 }
                 project(h, rows: n, [(layer.wq, q), (layer.wk, k), (layer.wv, v)])
+                // RoPE, then the token's K and V into its cache slot.
+                eachRow(n) { i in
+                    ropeNormal(q + i * c.qDim, heads: c.headCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
+                    ropeNormal(k + i * kvDim, heads: c.kvHeadCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
+                    let at = slots[i] * kvDim
+                    switch cache.dtype {
+                    case .f16:
+                        storeHalfs(k + i * kvDim, cache.keys(layer: l) + at, count: kvDim)
+                        storeHalfs(v + i * kvDim, cache.values(layer: l) + at, count: kvDim)
+                    case .f32:
+                        (cache.keysF32(layer: l) + at).update(from: k + i * kvDim, count: kvDim)
+                        (cache.valuesF32(layer: l) + at).update(from: v + i * kvDim, count: kvDim)
+                    }
+                }
                 switch cache.dtype {
                 case .f16:
-                    let keys = cache.keys(layer: l), values = cache.values(layer: l)
-                    eachRow(n) { i in
-                        ropeNormal(q + i * c.qDim, heads: c.headCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
-                        ropeNormal(k + i * kvDim, heads: c.kvHeadCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
-                        let kRow = keys + slots[i] * kvDim, vRow = values + slots[i] * kvDim
-                        storeHalfs(k + i * kvDim, kRow, count: kvDim)
-                        storeHalfs(v + i * kvDim, vRow, count: kvDim)
-                    }
                     attention(
-                        q: q, kCache: keys, vCache: values, out: att, tokens: n, heads: c.headCount,
-                        kvHeads: c.kvHeadCount, headDim: c.headDim, layout: layout, scratch: scores,
+                        q: q, kCache: cache.keys(layer: l), vCache: cache.values(layer: l), out: att, tokens: n,
+                        heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, layout: layout, scratch: scores,
                         maxContext: maxContext, pool: pool)
                 case .f32:
-                    let keys = cache.keysF32(layer: l), values = cache.valuesF32(layer: l)
-                    eachRow(n) { i in
-                        ropeNormal(q + i * c.qDim, heads: c.headCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
-                        ropeNormal(k + i * kvDim, heads: c.kvHeadCount, headDim: c.headDim, cosSin: cosSin + i * c.headDim)
-                        (keys + slots[i] * kvDim).update(from: k + i * kvDim, count: kvDim)
-                        (values + slots[i] * kvDim).update(from: v + i * kvDim, count: kvDim)
-                    }
                     attentionF32(
-                        q: q, kCache: keys, vCache: values, out: att, tokens: n, heads: c.headCount,
-                        kvHeads: c.kvHeadCount, headDim: c.headDim, layout: layout, scratch: scores,
+                        q: q, kCache: cache.keysF32(layer: l), vCache: cache.valuesF32(layer: l), out: att, tokens: n,
+                        heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, layout: layout, scratch: scores,
                         maxContext: maxContext, pool: pool)
                 }
                 project(att, rows: n, layer.wo, x, accumulate: true)
