@@ -6,7 +6,13 @@
 Measures, in one run on this machine:
   * prefix caching: TTFT of a ~1,000-token prompt cold and again (cached), and cached_tokens;
   * concurrency: for each level, N streaming clients each generating --tokens tokens
-    (ignore_eos): aggregate decode tokens/s, TTFT and ITL percentiles.
+    (ignore_eos), started together:
+      - aggregate decode tok/s: the token events of all N streams that arrive while all N are
+        decoding (from the last stream's first token to the first stream's last token), over
+        the length of that window; the prompts' prefill is outside it (TTFT is its own column);
+      - output tok/s: all tokens over the whole run, prefill and connection set-up included
+        (`vllm bench serve`'s "output token throughput");
+      - TTFT and ITL percentiles.
 Prints a markdown table; medians over --repeat runs. Starts and stops the engine itself.
 """
 import argparse
@@ -21,8 +27,9 @@ import uuid
 from enginelib import start_engine
 
 
-def stream(port, body):
-    """POSTs a streaming completion; returns (ttft, [inter-token gaps], tokens, usage)."""
+def stream(port, body, stamps=None):
+    """POSTs a streaming completion; returns (ttft, [inter-token gaps], tokens, usage). Each
+    token's arrival time (time.perf_counter()) is appended to `stamps` when given."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     start = time.perf_counter()
     conn.request("POST", "/v1/completions", json.dumps(body), {"Content-Type": "application/json"})
@@ -51,6 +58,8 @@ def stream(port, body):
                     gaps.append(now - last)
                 last = now
                 tokens += 1
+                if stamps is not None:
+                    stamps.append(now)
     conn.close()
     return ttft, gaps, tokens, usage
 
@@ -73,13 +82,28 @@ def prefix_run(port, salt):
     return cold[0], warm[0], warm[3]["prompt_tokens"], warm[3]["prompt_tokens_details"]["cached_tokens"]
 
 
+def decode_window(stamps):
+    """Tokens per second while every stream is decoding: the token events (of all streams) in
+    [the last stream's first token, the first stream's last token], over that window; the
+    first event at the window's start is its origin, not counted. nan when the window is empty
+    (a stream ended before another began)."""
+    begin, end = max(s[0] for s in stamps), min(s[-1] for s in stamps)
+    if end <= begin:
+        return float("nan")
+    inside = sum(1 for s in stamps for t in s if begin < t <= end)
+    return inside / (end - begin)
+
+
 def level_run(port, n, tokens):
+    """n streams of `tokens` tokens started together: (aggregate decode tok/s (decode_window),
+    [TTFTs], [ITL gaps], output tok/s (all tokens over the whole run))."""
     results = [None] * n
+    stamps = [[] for _ in range(n)]
 
     def client(i):
         body = {"prompt": f"Client {i} {uuid.uuid4().hex[:8]}: write a long story about the sea.",
                 "max_tokens": tokens, "temperature": 0, "ignore_eos": True, "stream": True}
-        results[i] = stream(port, body)
+        results[i] = stream(port, body, stamps[i])
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
     start = time.perf_counter()
@@ -89,7 +113,7 @@ def level_run(port, n, tokens):
         t.join()
     wall = time.perf_counter() - start
     total = sum(r[2] for r in results)
-    return total / wall, [r[0] for r in results], [g for r in results for g in r[1]]
+    return decode_window(stamps), [r[0] for r in results], [g for r in results for g in r[1]], total / wall
 
 
 def main():
@@ -119,17 +143,21 @@ def main():
         print("|---|---|---|---|---|---|")
         print(f"| 1,000-token prompt, second run | {prefix[0][2]} | {min(p[3] for p in prefix)} | {cold * 1e3:.1f} | "
               f"{warm * 1e3:.1f} | {cold / warm:.1f}× |")
-        print("\n| streams | aggregate decode tok/s | vs 1 stream | TTFT p50 ms | TTFT p99 ms | ITL p50 ms | ITL p99 ms |")
-        print("|---|---|---|---|---|---|---|")
+        print("\n| streams | aggregate decode tok/s | vs 1 stream | output tok/s | vs 1 stream | TTFT p50 ms | TTFT p99 ms | "
+              "ITL p50 ms | ITL p99 ms |")
+        print("|---|---|---|---|---|---|---|---|---|")
         single = statistics.median(x[0] for x in per_level[levels[0]])
+        single_out = statistics.median(x[3] for x in per_level[levels[0]])
         for n in levels:
             runs = per_level[n]
             tps = statistics.median(x[0] for x in runs)
+            out = statistics.median(x[3] for x in runs)
             ttft = [t for x in runs for t in x[1]]
             itl = [g for x in runs for g in x[2]]
-            print(f"| {n} | {tps:.1f} | {tps / single:.2f}× | {pct(ttft, 50) * 1e3:.1f} | {pct(ttft, 99) * 1e3:.1f} | "
-                  f"{pct(itl, 50) * 1e3:.1f} | {pct(itl, 99) * 1e3:.1f} |")
-        print("\nper-run aggregate tok/s:", {n: [round(x[0], 1) for x in per_level[n]] for n in levels})
+            print(f"| {n} | {tps:.1f} | {tps / single:.2f}× | {out:.1f} | {out / single_out:.2f}× | {pct(ttft, 50) * 1e3:.1f} | "
+                  f"{pct(ttft, 99) * 1e3:.1f} | {pct(itl, 50) * 1e3:.1f} | {pct(itl, 99) * 1e3:.1f} |")
+        print("\nper-run aggregate decode tok/s:", {n: [round(x[0], 1) for x in per_level[n]] for n in levels})
+        print("per-run output tok/s:", {n: [round(x[3], 1) for x in per_level[n]] for n in levels})
         print("per-run TTFT cold/cached ms:", [(round(p[0] * 1e3, 1), round(p[1] * 1e3, 1)) for p in prefix])
     finally:
         engine.terminate()
