@@ -51,10 +51,6 @@ public final class RouterCore: Sendable {
         carryOut(actions)
     }
 
-    func started(_ i: Int) {
-        metrics.endpoint(state.withLock { $0.pool.members[i] })
-    }
-
     func started(_ indices: [Int]) {
         let members = state.withLock { s in indices.map { s.pool.members[$0] } }
         for m in members { metrics.endpoint(m) }

@@ -55,23 +55,23 @@ public final class RouterMetrics: Sendable {
 
     public convenience init() { self.init(factory: NOOPMetricsHandler.instance) }
 
+    // The handles are made with `self.factory` inside the miss branch: copying the factory (a
+    // struct of many references) on every call cost more than the lookup.
     func request(path: String, code: Int) {
-        let factory = factory
         requests.withLock { cache in
             let key = RequestKey(path: path, code: code)
             if let c = cache[key] { return c }
-            let c = Counter(label: "baton_router_requests_total", dimensions: [("path", path), ("code", String(code))], factory: factory)
+            let c = Counter(label: "baton_router_requests_total", dimensions: [("path", path), ("code", String(code))], factory: self.factory)
             cache[key] = c
             return c
         }.increment()
     }
 
     func decision(path: String, reason: DecisionReason) {
-        let factory = factory
         decisions.withLock { cache in
             let key = DecisionKey(path: path, reason: reason)
             if let c = cache[key] { return c }
-            let c = Counter(label: "baton_router_decisions_total", dimensions: [("path", path), ("reason", reason.rawValue)], factory: factory)
+            let c = Counter(label: "baton_router_decisions_total", dimensions: [("path", path), ("reason", reason.rawValue)], factory: self.factory)
             cache[key] = c
             return c
         }.increment()
@@ -97,12 +97,11 @@ public final class RouterMetrics: Sendable {
     }
 
     func endpoint(_ m: EndpointPool.Member) {
-        let factory = factory
         let gauges = endpoints.withLock { cache in
             if let g = cache[m.endpoint] { return g }
             let dims = [("endpoint", m.endpoint.url), ("role", m.role.rawValue)]
-            let g = (Gauge(label: "baton_router_endpoint_in_flight", dimensions: dims, factory: factory),
-                     Gauge(label: "baton_router_endpoint_healthy", dimensions: dims, factory: factory))
+            let g = (Gauge(label: "baton_router_endpoint_in_flight", dimensions: dims, factory: self.factory),
+                     Gauge(label: "baton_router_endpoint_healthy", dimensions: dims, factory: self.factory))
             cache[m.endpoint] = g
             return g
         }

@@ -232,19 +232,35 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
 // MARK: - Deciding
 
 extension FastLane {
-    struct Plan {
-        var requestId: String
-        var decode: Int
-        var endpoint: Endpoint
-        var stream: Bool
-        var keepAlive: Bool
-        var upstreamHead: HTTPRequestHead
-        var upstreamBody: ByteBuffer
+    /// A class, made once per request and shared by reference (as a struct of ten reference-
+    /// counted fields it was copied whole on its way into the relay).
+    final class Plan {
+        let requestId: String
+        let decode: Int
+        let endpoint: Endpoint
+        let stream: Bool
+        let keepAlive: Bool
+        let upstreamHead: HTTPRequestHead
+        let upstreamBody: ByteBuffer
         /// The client's request as it came, for Hummingbird if the decode fails.
-        var clientHead: HTTPRequestHead
-        var clientBody: ByteBuffer
+        let clientHead: HTTPRequestHead
+        let clientBody: ByteBuffer
         /// The request id was made here (the client sent none): Hummingbird must get it too.
-        var madeRequestId: Bool
+        let madeRequestId: Bool
+
+        init(requestId: String, decode: Int, endpoint: Endpoint, stream: Bool, keepAlive: Bool, upstreamHead: HTTPRequestHead,
+             upstreamBody: ByteBuffer, clientHead: HTTPRequestHead, clientBody: ByteBuffer, madeRequestId: Bool) {
+            self.requestId = requestId
+            self.decode = decode
+            self.endpoint = endpoint
+            self.stream = stream
+            self.keepAlive = keepAlive
+            self.upstreamHead = upstreamHead
+            self.upstreamBody = upstreamBody
+            self.clientHead = clientHead
+            self.clientBody = clientBody
+            self.madeRequestId = madeRequestId
+        }
 
         /// The client's request with the request id it is answered under.
         var handedOverHead: HTTPRequestHead {
@@ -293,14 +309,16 @@ extension FastLane {
               let tokens = try? shared.tokenizer.tokensNow(source, cache: &upstreams.tokenCache) else { return nil }
         let session = head.headers.first(name: config.sessionHeader) ?? fields.user
         let routing = RoutingRequest(tokens: tokens, blockSize: config.blockSize, salt: fields.cacheSalt, session: session)
-        guard let (decode, reason, held, endpoint) = core.state.withLock({ s -> (Int, DecisionReason, Int, Endpoint)? in
+        // Decided and counted in flight under one lock; its gauges are set from the same snapshot.
+        guard let (decode, reason, held, member) = core.state.withLock({ s -> (Int, DecisionReason, Int, EndpointPool.Member)? in
             guard let d = s.decideLocal(routing) else { return nil }
-            return (d.decode, d.reason, d.heldBlocks, s.pool.members[d.decode].endpoint)
+            return (d.decode, d.reason, d.heldBlocks, s.pool.members[d.decode])
         }) else { return nil }
+        let endpoint = member.endpoint
         core.metrics.prefix(hit: held, of: routing.blockHashes.count)
         core.metrics.decision(path: "local", reason: reason)
         core.metrics.fastLane.increment()
-        core.started(decode)
+        core.metrics.endpoint(member)
 
         let requestId: String, madeRequestId: Bool
         if let given = head.headers.first(name: "x-request-id"), !given.isEmpty, given.count <= 256 {

@@ -30,6 +30,11 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { url }
+
+    // The URL names the endpoint (host, port and the Host header are made from it): one string
+    // hashed per lookup, not three.
+    public static func == (a: Endpoint, b: Endpoint) -> Bool { a.url == b.url }
+    public func hash(into hasher: inout Hasher) { hasher.combine(url) }
 }
 
 /// An engine's load as scraped from its `/metrics`.
