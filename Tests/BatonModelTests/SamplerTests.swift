@@ -20,6 +20,23 @@ import Testing
         #expect(draw(.greedy, [0, 5, 5, 1]) == [1], "ties go to the lowest id")
     }
 
+    @Test func greedyWithoutPenaltiesReadsLogitsInPlace() {
+        // The engine reads such a pick off the logits without copying them: it must be the
+        // pick `sample` makes, for every position of the best value and with ties.
+        let sampler = Sampler(.greedy)
+        #expect(!sampler.changesLogits)
+        for logits in [SamplerTests.logits, [0, 5, 5, 1], [7, 1, 2], [-4, -3, -3.5]] as [[Float]] {
+            var copy = logits
+            var mutating = sampler
+            let picked = copy.withUnsafeMutableBufferPointer { mutating.sample($0) }
+            #expect(logits.withUnsafeBufferPointer { sampler.sampleUnchanged($0) } == picked)
+        }
+        for p in [SamplingParameters(temperature: 1), SamplingParameters(temperature: 0, repetitionPenalty: 1.2),
+                  SamplingParameters(temperature: 0, presencePenalty: 0.5), SamplingParameters(temperature: 0, frequencyPenalty: 0.5)] {
+            #expect(Sampler(p).changesLogits, "\(p) changes the logits it samples from")
+        }
+    }
+
     @Test func sameSeedSameOutput() {
         let p = SamplingParameters(temperature: 1, seed: 1234)
         let a = draw(p, count: 200), b = draw(p, count: 200)

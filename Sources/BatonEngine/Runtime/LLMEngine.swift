@@ -35,7 +35,9 @@ public final class LLMEngine: Sendable {
         var arrivalTime: Double
         var firstScheduled: Double?
         var lastTokenTime: Double?
-        var sampler: Sampler
+        /// nil while a step samples with it: the step owns it then (a copy would share its
+        /// buffers, and the step's first change would copy them all, every step).
+        var sampler: Sampler?
     }
 
     struct State {
@@ -139,28 +141,30 @@ public final class LLMEngine: Sendable {
     /// Runs steps on the calling thread until `stop()`; sleeps while there is nothing to do.
     public func runLoop() {
         while true {
-            let (output, samplers, logprobs, stopping) = state.withLock { s -> (SchedulerOutput, [String: Sampler], [String: Int], Bool) in
+            // The samplers of the requests that sample this step, moved out of their streams
+            // (apply moves them back).
+            var samplers: [String: Sampler] = [:]
+            let (output, logprobs, stopping) = state.withLock { s -> (SchedulerOutput, [String: Int], Bool) in
                 if s.draining, !s.scheduler.hasUnfinished { s.stopping = true }
-                guard !s.stopping else { return (SchedulerOutput(), [:], [:], true) }
+                guard !s.stopping else { return (SchedulerOutput(), [:], true) }
                 expireLeases(&s)
                 let output = s.scheduler.schedule()
-                var samplers: [String: Sampler] = [:]
                 var logprobs: [String: Int] = [:]
                 let now = monotonicSeconds()
                 for r in output.scheduled {
-                    guard var stream = s.streams[r.requestId] else { continue }
-                    if stream.firstScheduled == nil {
-                        stream.firstScheduled = now
-                        metrics.queueTime.record(now - stream.arrivalTime)
+                    // Changed in place: a copy taken out and written back would copy its buffers.
+                    guard let arrival = s.streams[r.requestId]?.arrivalTime else { continue }
+                    if s.streams[r.requestId]!.firstScheduled == nil {
+                        s.streams[r.requestId]!.firstScheduled = now
+                        metrics.queueTime.record(now - arrival)
                     }
-                    if r.samples {
-                        samplers[r.requestId] = stream.sampler
+                    if r.samples, let sampler = s.streams[r.requestId]!.sampler.take() {
+                        samplers[r.requestId] = sampler
                         if let n = s.scheduler.requests[r.requestId]?.parameters.logprobs { logprobs[r.requestId] = n }
                     }
-                    s.streams[r.requestId] = stream
                 }
                 metrics.preemptions.increment(by: output.preempted.count)
-                return (output, samplers, logprobs, false)
+                return (output, logprobs, false)
             }
             if stopping { break }
             if !output.loads.isEmpty, let connector = connector.withLock({ $0 }) {
@@ -171,9 +175,8 @@ public final class LLMEngine: Sendable {
                 _ = wakeUp.wait(timeout: .now() + .milliseconds(100))
                 continue
             }
-            var stepSamplers = samplers
-            let sampled = runner.withLock { $0.execute(output, samplers: &stepSamplers, logprobs: logprobs) }
-            apply(output, sampled: sampled, samplers: stepSamplers)
+            let sampled = runner.withLock { $0.execute(output, samplers: &samplers, logprobs: logprobs) }
+            apply(output, sampled: sampled, samplers: samplers)
         }
         abortAll()
     }
@@ -182,10 +185,12 @@ public final class LLMEngine: Sendable {
         var deliveries: [(AsyncThrowingStream<RequestOutput, Error>.Continuation, RequestOutput, Bool)] = []
         state.withLock { s in
             let updates = s.scheduler.updateFromOutput(output, sampled: sampled.mapValues(\.token))
+            // The samplers back into their streams (those still running), before any update.
+            for (id, sampler) in samplers where s.streams[id] != nil { s.streams[id]!.sampler = sampler }
             let now = monotonicSeconds()
             for u in updates {
-                guard var stream = s.streams[u.requestId], let token = u.newTokenId else { continue }
-                if let sampler = samplers[u.requestId] { stream.sampler = sampler }
+                // Moved out of the table while it changes (not copied), and back if it goes on.
+                guard let token = u.newTokenId, var stream = s.streams.removeValue(forKey: u.requestId) else { continue }
                 var out = RequestOutput(
                     text: "", tokenIds: [token], logprobs: sampled[u.requestId]?.logprob.map { [$0] } ?? [],
                     finishReason: u.finishReason, stopReason: nil, promptTokens: u.numPromptTokens,
@@ -216,7 +221,6 @@ public final class LLMEngine: Sendable {
                 }
                 out.text = text
                 if let reason = out.finishReason {
-                    s.streams[u.requestId] = nil
                     metrics.requestFinished(reason: reason, e2e: now - stream.arrivalTime)
                     deliveries.append((stream.continuation, out, true))
                 } else {

@@ -25,6 +25,20 @@ public struct Sampler: Sendable {
         outputCounts[token, default: 0] += 1
     }
 
+    /// Whether `sample` changes the logits it is given (penalties, temperature); when not, the
+    /// pick is `argmax` of the logits as they are, and `sampleUnchanged` needs no copy of them.
+    public var changesLogits: Bool {
+        let p = parameters
+        return !p.isGreedy || p.repetitionPenalty != 1 || p.presencePenalty != 0 || p.frequencyPenalty != 0
+    }
+
+    /// `sample` for a sampler that does not change the logits (`changesLogits` false): the
+    /// first of the largest.
+    public func sampleUnchanged(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
+        precondition(!changesLogits, "sampleUnchanged with penalties or temperature")
+        return argmax(logits)
+    }
+
     /// Chooses the next token from `logits` (vocabulary-sized; modified in place by penalties).
     public mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>) -> Int32 {
         applyPenalties(logits)
