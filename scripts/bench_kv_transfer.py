@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 
-from enginelib import start_engine
+from enginelib import free_ports, start_engine
 from pd_proxy import call, pd_request
 
 WORDS = ("river stone lantern orchard copper meadow harbor violet thunder pepper canyon ribbon "
@@ -115,7 +115,7 @@ def main():
 
     common = ["--model", "smollm2", "--served-model-name", "smollm2", "--threads", "1", "--kv-cache-memory", "512MiB"]
     kv = ["--kv-secret", "bench", "--kv-lease-s", "30", "--kv-heartbeat-s", "5"]
-    ports = random.sample(range(20000, 40000), 4)
+    ports = free_ports(4)  # free now, below the kernel's ephemeral range
     engines = [
         start_engine(ports[0], *common, "--kv-role", "kv_producer", "--kv-engine-id", "bench-p", "--kv-port", str(ports[3]), *kv),
         start_engine(ports[1], *common, "--kv-role", "kv_consumer", "--kv-engine-id", "bench-d", *kv),
