@@ -15,9 +15,10 @@ import Darwin
 // registers. 2–64 rows of quantised weights (batched decode, short prefill chunks) take the
 // multi-token GEMV (Gemv.swift, batchedGemv): each block of 4 weight rows is decoded in
 // registers and applied to 4 tokens at a time, nothing through memory; on CPUs with AVX-512
-// VNNI it runs in C instead (BatonKernelsC, baton_vnni_batched_gemv: vpdpbusd forms the same
-// exact integer lane sums, so the bits are the same), for prefill batches too, 64 tokens at a
-// time (up to 64 tokens with work stealing between the threads, vnniStealing). More rows without VNNI (prefill), and f32/f16 weights from 4 rows, take the GEMM path: each thread decodes a panel of 4 weight rows
+// VNNI it runs in C instead (BatonKernelsC, baton_vnni_prepare / baton_vnni_rows: vpdpbusd
+// forms the same exact integer lane sums, so the bits are the same), for prefill batches too,
+// 64 tokens at a time, with work stealing between the threads (vnniStealing). More rows without
+// VNNI (prefill), and f32/f16 weights from 4 rows, take the GEMM path: each thread decodes a panel of 4 weight rows
 // into its scratch (in L1), then runs a register tile (4 tokens × 4 outputs) over a chunk of
 // tokens that stays in L2. Threads split the output rows and share x read-only.
 //
@@ -99,7 +100,7 @@ public func matmul(
         return
     }
     pool.run { t, threads in
-        matmulShare(x, w, out, accumulate: accumulate, part: t, parts: threads, panels: panels, panelStride: panelStride, useVNNI: useVNNI, wide: wide)
+        matmulShare(x, w, out, accumulate: accumulate, part: t, parts: threads, panels: panels, panelStride: panelStride)
     }
 }
 
@@ -118,18 +119,18 @@ public func matmul(
     }
     pool.run { t, threads in
         for job in jobs {
-            matmulShare(x, job.weight, job.out, accumulate: false, part: t, parts: threads, panels: panels, panelStride: panelStride, useVNNI: useVNNI, wide: wide)
+            matmulShare(x, job.weight, job.out, accumulate: false, part: t, parts: threads, panels: panels, panelStride: panelStride)
         }
     }
 }
 
 typealias MatmulJob = (weight: WeightMatrix, out: UnsafeMutablePointer<Float>)
 
-/// Whether `matmul` takes `vnniStealing`: the VNNI batched GEMV of one token chunk (decode
-/// batches, short prefill chunks); longer batches take `matmulShare`'s static split.
+/// Whether `matmul` takes `vnniStealing`: the VNNI batched GEMV, for every batch of 2+ tokens
+/// (decode batches and prefill chunks alike).
 @inline(__always)
 private func takesVNNIStealing(_ x: ActivationBuffer, _ w: WeightMatrix, useVNNI: Bool) -> Bool {
-    vnniTypeCode(w.type) != nil && useVNNI && x.rows >= batchedMinRows && x.rows <= batchedMaxRows
+    vnniTypeCode(w.type) != nil && useVNNI && x.rows >= batchedMinRows
 }
 
 /// BatonKernelsC's weight type codes; nil for weights the VNNI kernel does not take.
@@ -146,49 +147,57 @@ func vnniTypeCode(_ t: QuantType) -> Int32? {
 /// Weight rows per unit of `vnniStealing`'s ranges (4 quads).
 let stealRows = 16
 
-/// The VNNI batched GEMV of `jobs` (weights sharing the prepared activations `x`, ≤ 64 tokens)
-/// with work stealing: each thread owns `matmulShare`'s share of each job's rows, in units of 16,
-/// takes its own units in order (the kernel prefetching the next unit's first quad), then takes
-/// units from the back of the others' shares. Threads do not always run equally fast (in
+/// The VNNI batched GEMV of `jobs` (weights sharing the prepared activations `x`) with work
+/// stealing, in chunks of up to 64 tokens (`batchedMaxRows`: a chunk's activations stay in L2).
+/// Per chunk and job, each thread owns its share of the job's rows in units of 16, takes its own
+/// units in order (the kernel prefetching the next unit's first quad), then takes units from the
+/// back of the others' shares; then it goes on to the next chunk, whatever the other thread is
+/// doing (the chunks write disjoint outputs). Threads do not always run equally fast (in
 /// 16-stream profiles the loop thread ran ~10% slower than the worker on the same work), and a
-/// static split makes the faster one wait. Each output row is computed by one call with the
-/// same operations whoever takes it: the same bits as the static split.
+/// static split makes the faster one wait. Each output row of a chunk is computed by one call
+/// with the same operations whoever takes it: the same bits as a static split.
 private func vnniStealing(
     _ x: ActivationBuffer, _ jobs: UnsafeBufferPointer<MatmulJob>, accumulate: Bool, wide: Bool, pool: ThreadPool
 ) {
     let m = x.rows, stride = x.rowStride, k = x.cols, threads = pool.threadCount
     let q = x.quantRow(0), qStride = x.maxCols, xf = x.row(0)
     let wideFlag: Int32 = wide ? 1 : 0, accumulateFlag: Int32 = accumulate ? 1 : 0
-    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: jobs.count * threads) { ranges in
-        for (j, job) in jobs.enumerated() {
-            let units = (job.weight.rows + stealRows - 1) / stealRows
-            for t in 0..<threads {
-                let share = ThreadPool.range(of: units, part: t, parts: threads)
-                ranges[j * threads + t] = UInt64(share.upperBound) << 32 | UInt64(share.lowerBound)
+    let chunks = (m + batchedMaxRows - 1) / batchedMaxRows
+    // Ranges of (chunk, job, owner), each a claimable (front, back) pair of unit indices.
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: chunks * jobs.count * threads) { ranges in
+        for c in 0..<chunks {
+            for (j, job) in jobs.enumerated() {
+                let units = (job.weight.rows + stealRows - 1) / stealRows
+                for t in 0..<threads {
+                    let share = ThreadPool.range(of: units, part: t, parts: threads)
+                    ranges[(c * jobs.count + j) * threads + t] = UInt64(share.upperBound) << 32 | UInt64(share.lowerBound)
+                }
             }
         }
         let base = ranges.baseAddress!
         pool.run { t, threads in
-            var prepared = false
-            for (j, job) in jobs.enumerated() {
-                let n = job.weight.rows, type = vnniTypeCode(job.weight.type)!
-                func compute(_ unit: Int, ahead: Int) {
-                    if !prepared {
-                        // The layout depends only on the activations' format, which the jobs share.
-                        baton_vnni_prepare(vnniTypeCode(jobs[0].weight.type)!, k, q, qStride, xf, stride, 0, m, wideFlag)
-                        prepared = true
+            for c in 0..<chunks {
+                let t0 = c * batchedMaxRows, t1 = min(t0 + batchedMaxRows, m)
+                var prepared = false
+                for (j, job) in jobs.enumerated() {
+                    let n = job.weight.rows, type = vnniTypeCode(job.weight.type)!
+                    func compute(_ unit: Int, ahead: Int) {
+                        if !prepared {
+                            // The chunk's layout depends only on the activations' format, which the jobs share.
+                            baton_vnni_prepare(vnniTypeCode(jobs[0].weight.type)!, k, q, qStride, xf, stride, t0, t1, wideFlag)
+                            prepared = true
+                        }
+                        let r0 = unit * stealRows, r1 = min(r0 + stealRows, n)
+                        baton_vnni_rows(
+                            type, job.weight.data, job.weight.rowBytes, k, q, qStride, t0, t1, job.out, n, r0, r1,
+                            min(ahead * stealRows, n), accumulateFlag, wideFlag)
                     }
-                    let r0 = unit * stealRows, r1 = min(r0 + stealRows, n)
-                    baton_vnni_rows(
-                        type, job.weight.data, job.weight.rowBytes, k, q, qStride, 0, m, job.out, n, r0, r1,
-                        min(ahead * stealRows, n), accumulateFlag, wideFlag)
-                }
-                let own = base + j * threads + t
-                let ownEnd = ThreadPool.range(of: (n + stealRows - 1) / stealRows, part: t, parts: threads).upperBound
-                while case let unit = baton_claim_front(own), unit >= 0 { compute(unit, ahead: ownEnd) }
-                for o in 1..<threads {
-                    let other = base + j * threads + (t + o) % threads
-                    while case let unit = baton_claim_back(other), unit >= 0 { compute(unit, ahead: 0) }
+                    let ranges = base + (c * jobs.count + j) * threads
+                    let ownEnd = ThreadPool.range(of: (n + stealRows - 1) / stealRows, part: t, parts: threads).upperBound
+                    while case let unit = baton_claim_front(ranges + t), unit >= 0 { compute(unit, ahead: ownEnd) }
+                    for o in 1..<threads {
+                        while case let unit = baton_claim_back(ranges + (t + o) % threads), unit >= 0 { compute(unit, ahead: 0) }
+                    }
                 }
             }
         }
@@ -205,25 +214,10 @@ private func checkMatmul(_ x: ActivationBuffer, _ w: WeightMatrix, scratch: borr
 @inline(__always)
 private func matmulShare(
     _ x: ActivationBuffer, _ w: WeightMatrix, _ out: UnsafeMutablePointer<Float>, accumulate: Bool,
-    part t: Int, parts threads: Int, panels scratchPanels: UnsafeMutablePointer<Float>, panelStride: Int, useVNNI: Bool, wide: Bool
+    part t: Int, parts threads: Int, panels scratchPanels: UnsafeMutablePointer<Float>, panelStride: Int
 ) {
     let m = x.rows, n = w.rows, k = w.cols, stride = x.rowStride
     let quantised = w.type == .q4_0 || w.type == .q4_1 || w.type == .q8_0
-    if let type = vnniTypeCode(w.type), useVNNI, m >= batchedMinRows {
-        // Batches longer than `vnniStealing` takes (prefill), in chunks of tokens whose
-        // activations stay in L2.
-        let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)
-        if mine.isEmpty { return }
-        var t0 = 0
-        while t0 < m {
-            let t1 = min(t0 + batchedMaxRows, m)
-            baton_vnni_batched_gemv(
-                type, w.data, w.rowBytes, k, x.quantRow(0), x.maxCols, x.row(0), stride,
-                t0, t1, out, n, mine.lowerBound, mine.upperBound, accumulate ? 1 : 0, wide ? 1 : 0)
-            t0 = t1
-        }
-        return
-    }
     if quantised && m >= batchedMinRows && m <= batchedMaxRows {
         let xBase = x.row(0)
         let mine = ThreadPool.range(of: n, part: t, parts: threads, grain: 4)

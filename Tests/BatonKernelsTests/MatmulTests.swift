@@ -85,7 +85,7 @@ import Testing
     static let kernelChoices: [(Int, Bool, Bool)] = [(1, false, false), (2, false, false)]
         + (MatmulScratch.vnniAvailable ? [(1, true, false), (2, true, false), (1, true, true), (2, true, true)] : [])
 
-    @Test(arguments: [QuantType.f32, .f16, .q8_0, .q4_0, .q4_1], [1, 2, 3, 4, 5, 7, 8, 16, 17, 33, 64, 65, 70])
+    @Test(arguments: [QuantType.f32, .f16, .q8_0, .q4_0, .q4_1], [1, 2, 3, 4, 5, 7, 8, 16, 17, 33, 64, 65, 70, 129])
     func matchesReference(type: QuantType, m: Int) {
         let n = 37, k = 96  // odd n: the GEMV's pair and single-row tails, the GEMM's narrow panel, the batched GEMV's narrow quad
         var rng = SplitMix(seed: UInt64(m) &* 31 &+ UInt64(type.rawValue))
