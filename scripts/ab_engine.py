@@ -30,8 +30,8 @@ def main():
                 bench_serving.stream(port, {"prompt": "warm up", "max_tokens": 8, "stream": True})
                 for n in (1, 16):
                     run = bench_serving.level_run(port, n, 128)
-                    res[b][n].append(run[0])
-                    out[b][n].append(run[3])
+                    res[b][n].append(run.decode)
+                    out[b][n].append(run.output)
             finally:
                 engine.terminate()
                 engine.wait()

@@ -16,6 +16,7 @@ Measures, in one run on this machine:
 Prints a markdown table; medians over --repeat runs. Starts and stops the engine itself.
 """
 import argparse
+import collections
 import http.client
 import json
 import statistics
@@ -27,15 +28,15 @@ import uuid
 from enginelib import start_engine
 
 
-def stream(port, body, stamps=None):
-    """POSTs a streaming completion; returns (ttft, [inter-token gaps], tokens, usage). Each
-    token's arrival time (time.perf_counter()) is appended to `stamps` when given."""
+def stream(port, body):
+    """POSTs a streaming completion; returns (ttft, [inter-token gaps], tokens, usage, [each
+    token's arrival time, time.perf_counter()])."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     start = time.perf_counter()
     conn.request("POST", "/v1/completions", json.dumps(body), {"Content-Type": "application/json"})
     resp = conn.getresponse()
     assert resp.status == 200, resp.read()
-    ttft, last, gaps, tokens, usage = None, None, [], 0, None
+    ttft, usage, stamps = None, None, []
     buf = b""
     while True:
         chunk = resp.read1(65536)
@@ -54,14 +55,9 @@ def stream(port, body, stamps=None):
                 now = time.perf_counter()
                 if ttft is None:
                     ttft = now - start
-                else:
-                    gaps.append(now - last)
-                last = now
-                tokens += 1
-                if stamps is not None:
-                    stamps.append(now)
+                stamps.append(now)
     conn.close()
-    return ttft, gaps, tokens, usage
+    return ttft, [b - a for a, b in zip(stamps, stamps[1:])], len(stamps), usage, stamps
 
 
 def pct(values, p):
@@ -94,16 +90,19 @@ def decode_window(stamps):
     return inside / (end - begin)
 
 
+LevelRun = collections.namedtuple("LevelRun", "decode ttfts gaps output")
+
+
 def level_run(port, n, tokens):
-    """n streams of `tokens` tokens started together: (aggregate decode tok/s (decode_window),
-    [TTFTs], [ITL gaps], output tok/s (all tokens over the whole run))."""
+    """n streams of `tokens` tokens started together: LevelRun(decode: aggregate decode tok/s
+    (decode_window), ttfts, gaps: inter-token gaps of all streams, output: all tokens over the
+    whole run's time)."""
     results = [None] * n
-    stamps = [[] for _ in range(n)]
 
     def client(i):
         body = {"prompt": f"Client {i} {uuid.uuid4().hex[:8]}: write a long story about the sea.",
                 "max_tokens": tokens, "temperature": 0, "ignore_eos": True, "stream": True}
-        results[i] = stream(port, body, stamps[i])
+        results[i] = stream(port, body)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
     start = time.perf_counter()
@@ -112,8 +111,8 @@ def level_run(port, n, tokens):
     for t in threads:
         t.join()
     wall = time.perf_counter() - start
-    total = sum(r[2] for r in results)
-    return decode_window(stamps), [r[0] for r in results], [g for r in results for g in r[1]], total / wall
+    return LevelRun(decode_window([r[4] for r in results]), [r[0] for r in results], [g for r in results for g in r[1]],
+                    sum(r[2] for r in results) / wall)
 
 
 def main():
@@ -146,18 +145,18 @@ def main():
         print("\n| streams | aggregate decode tok/s | vs 1 stream | output tok/s | vs 1 stream | TTFT p50 ms | TTFT p99 ms | "
               "ITL p50 ms | ITL p99 ms |")
         print("|---|---|---|---|---|---|---|---|---|")
-        single = statistics.median(x[0] for x in per_level[levels[0]])
-        single_out = statistics.median(x[3] for x in per_level[levels[0]])
+        single = statistics.median(x.decode for x in per_level[levels[0]])
+        single_out = statistics.median(x.output for x in per_level[levels[0]])
         for n in levels:
             runs = per_level[n]
-            tps = statistics.median(x[0] for x in runs)
-            out = statistics.median(x[3] for x in runs)
-            ttft = [t for x in runs for t in x[1]]
-            itl = [g for x in runs for g in x[2]]
+            tps = statistics.median(x.decode for x in runs)
+            out = statistics.median(x.output for x in runs)
+            ttft = [t for x in runs for t in x.ttfts]
+            itl = [g for x in runs for g in x.gaps]
             print(f"| {n} | {tps:.1f} | {tps / single:.2f}× | {out:.1f} | {out / single_out:.2f}× | {pct(ttft, 50) * 1e3:.1f} | "
                   f"{pct(ttft, 99) * 1e3:.1f} | {pct(itl, 50) * 1e3:.1f} | {pct(itl, 99) * 1e3:.1f} |")
-        print("\nper-run aggregate decode tok/s:", {n: [round(x[0], 1) for x in per_level[n]] for n in levels})
-        print("per-run output tok/s:", {n: [round(x[3], 1) for x in per_level[n]] for n in levels})
+        print("\nper-run aggregate decode tok/s:", {n: [round(x.decode, 1) for x in per_level[n]] for n in levels})
+        print("per-run output tok/s:", {n: [round(x.output, 1) for x in per_level[n]] for n in levels})
         print("per-run TTFT cold/cached ms:", [(round(p[0] * 1e3, 1), round(p[1] * 1e3, 1)) for p in prefix])
     finally:
         engine.terminate()

@@ -20,20 +20,25 @@ import Testing
         #expect(draw(.greedy, [0, 5, 5, 1]) == [1], "ties go to the lowest id")
     }
 
-    @Test func greedyWithoutPenaltiesReadsLogitsInPlace() {
-        // The engine reads such a pick off the logits without copying them: it must be the
-        // pick `sample` makes, for every position of the best value and with ties.
-        let sampler = Sampler(.greedy)
-        #expect(!sampler.changesLogits)
-        for logits in [SamplerTests.logits, [0, 5, 5, 1], [7, 1, 2], [-4, -3, -3.5]] as [[Float]] {
-            var copy = logits
-            var mutating = sampler
-            let picked = copy.withUnsafeMutableBufferPointer { mutating.sample($0) }
-            #expect(logits.withUnsafeBufferPointer { sampler.sampleUnchanged($0) } == picked)
-        }
-        for p in [SamplingParameters(temperature: 1), SamplingParameters(temperature: 0, repetitionPenalty: 1.2),
-                  SamplingParameters(temperature: 0, presencePenalty: 0.5), SamplingParameters(temperature: 0, frequencyPenalty: 0.5)] {
-            #expect(Sampler(p).changesLogits, "\(p) changes the logits it samples from")
+    @Test func samplingFromLogitsLeavesThemAndMatchesSamplingACopy() {
+        // The engine samples each row of its logits with sample(from:scratch:): the same picks
+        // as sample() on a copy, the logits untouched, and a greedy pick without penalties
+        // reads them in place (the scratch, filled with NaN, is not written).
+        let settings = [SamplingParameters.greedy, SamplingParameters(temperature: 0, repetitionPenalty: 1.3),
+                        SamplingParameters(temperature: 0, presencePenalty: 2), SamplingParameters(temperature: 0.8, seed: 7),
+                        SamplingParameters(temperature: 1, topK: 3, seed: 9)]
+        for p in settings {
+            var viaScratch = Sampler(p), viaCopy = Sampler(p)
+            for logits in [SamplerTests.logits, [0, 5, 5, 1, 0, 0, 0, 0], [-4, -3, -3.5, 1, 2, 2.5, 0, 9]] as [[Float]] {
+                var scratch = [Float](repeating: .nan, count: logits.count + 3)
+                let picked = logits.withUnsafeBufferPointer { l in scratch.withUnsafeMutableBufferPointer { viaScratch.sample(from: l, scratch: $0) } }
+                var copy = logits
+                let pickedFromCopy = copy.withUnsafeMutableBufferPointer { viaCopy.sample($0) }
+                #expect(picked == pickedFromCopy, "\(p)")
+                viaScratch.accept(picked)
+                viaCopy.accept(picked)
+                if p == .greedy { #expect(scratch.allSatisfy { $0.isNaN }, "a plain greedy pick copies nothing") }
+            }
         }
     }
 

@@ -152,13 +152,13 @@ public final class LLMEngine: Sendable {
                 var logprobs: [String: Int] = [:]
                 let now = monotonicSeconds()
                 for r in output.scheduled {
-                    // Changed in place: a copy taken out and written back would copy its buffers.
-                    guard let arrival = s.streams[r.requestId]?.arrivalTime else { continue }
-                    if s.streams[r.requestId]!.firstScheduled == nil {
-                        s.streams[r.requestId]!.firstScheduled = now
-                        metrics.queueTime.record(now - arrival)
+                    // Changed in place (a copy taken out and written back would copy its buffers).
+                    guard let stream = s.streams.index(forKey: r.requestId) else { continue }
+                    if s.streams.values[stream].firstScheduled == nil {
+                        s.streams.values[stream].firstScheduled = now
+                        metrics.queueTime.record(now - s.streams.values[stream].arrivalTime)
                     }
-                    if r.samples, let sampler = s.streams[r.requestId]!.sampler.take() {
+                    if r.samples, let sampler = s.streams.values[stream].sampler.take() {
                         samplers[r.requestId] = sampler
                         if let n = s.scheduler.requests[r.requestId]?.parameters.logprobs { logprobs[r.requestId] = n }
                     }
@@ -186,7 +186,7 @@ public final class LLMEngine: Sendable {
         state.withLock { s in
             let updates = s.scheduler.updateFromOutput(output, sampled: sampled.mapValues(\.token))
             // The samplers back into their streams (those still running), before any update.
-            for (id, sampler) in samplers where s.streams[id] != nil { s.streams[id]!.sampler = sampler }
+            for (id, sampler) in samplers { s.streams[id]?.sampler = sampler }
             let now = monotonicSeconds()
             for u in updates {
                 // Moved out of the table while it changes (not copied), and back if it goes on.

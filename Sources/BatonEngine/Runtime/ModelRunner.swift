@@ -62,13 +62,8 @@ final class ModelRunner {
         for (i, id) in sampling.enumerated() {
             let rowLogits = UnsafeBufferPointer(rebasing: logits[(i * vocab)..<((i + 1) * vocab)])
             let wanted = logprobs[id]
-            // A greedy pick without penalties reads the logits in place (no copy of the row).
-            var result = samplers[id]!.changesLogits
-                ? row.withUnsafeMutableBufferPointer { dst -> SampledToken in
-                    _ = dst.initialize(from: rowLogits)
-                    return SampledToken(token: samplers[id]!.sample(dst), logprob: nil)
-                }
-                : SampledToken(token: samplers[id]!.sampleUnchanged(rowLogits), logprob: nil)
+            var result = SampledToken(
+                token: row.withUnsafeMutableBufferPointer { samplers[id]!.sample(from: rowLogits, scratch: $0) }, logprob: nil)
             samplers[id]!.accept(result.token)
             if let wanted { result.logprob = Self.logprob(of: result.token, in: rowLogits, top: wanted) }
             results[id] = result

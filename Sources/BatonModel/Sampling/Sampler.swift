@@ -25,18 +25,16 @@ public struct Sampler: Sendable {
         outputCounts[token, default: 0] += 1
     }
 
-    /// Whether `sample` changes the logits it is given (penalties, temperature); when not, the
-    /// pick is `argmax` of the logits as they are, and `sampleUnchanged` needs no copy of them.
-    public var changesLogits: Bool {
+    /// Chooses the next token from `logits`, which it leaves as they are: a greedy pick without
+    /// penalties reads them in place; any other copies them into `scratch` (at least as long)
+    /// and samples the copy.
+    public mutating func sample(from logits: UnsafeBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>) -> Int32 {
         let p = parameters
-        return !p.isGreedy || p.repetitionPenalty != 1 || p.presencePenalty != 0 || p.frequencyPenalty != 0
-    }
-
-    /// `sample` for a sampler that does not change the logits (`changesLogits` false): the
-    /// first of the largest.
-    public func sampleUnchanged(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
-        precondition(!changesLogits, "sampleUnchanged with penalties or temperature")
-        return argmax(logits)
+        if p.isGreedy, p.repetitionPenalty == 1, p.presencePenalty == 0, p.frequencyPenalty == 0 { return argmax(logits) }
+        precondition(scratch.count >= logits.count, "sampling scratch shorter than the logits")
+        let copy = UnsafeMutableBufferPointer(rebasing: scratch[..<logits.count])
+        _ = copy.initialize(from: logits)
+        return sample(copy)
     }
 
     /// Chooses the next token from `logits` (vocabulary-sized; modified in place by penalties).

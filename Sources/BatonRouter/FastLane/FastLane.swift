@@ -232,35 +232,19 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
 // MARK: - Deciding
 
 extension FastLane {
-    /// A class, made once per request and shared by reference (as a struct of ten reference-
-    /// counted fields it was copied whole on its way into the relay).
-    final class Plan {
-        let requestId: String
-        let decode: Int
-        let endpoint: Endpoint
-        let stream: Bool
-        let keepAlive: Bool
-        let upstreamHead: HTTPRequestHead
-        let upstreamBody: ByteBuffer
+    struct Plan {
+        var requestId: String
+        var decode: Int
+        var endpoint: Endpoint
+        var stream: Bool
+        var keepAlive: Bool
+        var upstreamHead: HTTPRequestHead
+        var upstreamBody: ByteBuffer
         /// The client's request as it came, for Hummingbird if the decode fails.
-        let clientHead: HTTPRequestHead
-        let clientBody: ByteBuffer
+        var clientHead: HTTPRequestHead
+        var clientBody: ByteBuffer
         /// The request id was made here (the client sent none): Hummingbird must get it too.
-        let madeRequestId: Bool
-
-        init(requestId: String, decode: Int, endpoint: Endpoint, stream: Bool, keepAlive: Bool, upstreamHead: HTTPRequestHead,
-             upstreamBody: ByteBuffer, clientHead: HTTPRequestHead, clientBody: ByteBuffer, madeRequestId: Bool) {
-            self.requestId = requestId
-            self.decode = decode
-            self.endpoint = endpoint
-            self.stream = stream
-            self.keepAlive = keepAlive
-            self.upstreamHead = upstreamHead
-            self.upstreamBody = upstreamBody
-            self.clientHead = clientHead
-            self.clientBody = clientBody
-            self.madeRequestId = madeRequestId
-        }
+        var madeRequestId: Bool
 
         /// The client's request with the request id it is answered under.
         var handedOverHead: HTTPRequestHead {
