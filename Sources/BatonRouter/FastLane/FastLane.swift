@@ -385,7 +385,8 @@ extension FastLane: UpstreamDelegate {
 
     private func connect(_ relay: Relay) {
         relay.phase = .connecting
-        upstreams?.connection(to: relay.plan.endpoint, slot: relay.plan.decode) { [weak self] result in
+        guard let upstreams else { return failedBeforeAnswer(relay, "the connection is closing") }
+        upstreams.connection(to: relay.plan.endpoint, slot: relay.plan.decode) { [weak self] result in
             guard let self, self.relay === relay else {
                 if case .success(let c) = result { c.channel.close(promise: nil) }
                 return
@@ -395,7 +396,7 @@ extension FastLane: UpstreamDelegate {
                 relay.connection = connection
                 relay.phase = .awaitingHead
                 relay.sentAt = .now()
-                connection.send(relay.plan.upstreamHead, body: relay.plan.upstreamBody, delegate: self)
+                connection.send(relay.plan.upstreamHead, body: relay.plan.upstreamBody, delegate: self, flusher: upstreams.flusher)
             case .failure(let error):
                 self.failedBeforeAnswer(relay, "decode call failed: \(error)")
             }
@@ -450,8 +451,8 @@ extension FastLane: UpstreamDelegate {
     }
 
     func upstreamReadComplete() {
-        guard let relay, case .streaming = relay.phase else { return }
-        context?.flush()
+        guard let relay, case .streaming = relay.phase, let context else { return }
+        upstreams?.flusher.flushSoon(context.channel)
     }
 
     func upstreamEnd() {
@@ -526,7 +527,8 @@ extension FastLane: UpstreamDelegate {
         self.relay = nil
         core.ended(relay.decode, outcome)
         if relay.plan.keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.write(wrapOutboundOut(.end(nil)), promise: nil)
+            upstreams?.flusher.flushSoon(context.channel)
             drainQueue(context: context)
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
