@@ -179,6 +179,8 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
             quiescePending = ChannelShouldQuiesceEvent()
             return
         }
+        // Hummingbird closes an idle connection at once: what waits for the tick's flush goes first.
+        if event is ChannelShouldQuiesceEvent { context.flush() }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -224,6 +226,7 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if relay == nil, reading == nil, let event = quiescePending {
             quiescePending = nil
+            context.flush()
             context.fireUserInboundEventTriggered(event)
         }
     }
