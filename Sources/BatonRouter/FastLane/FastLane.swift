@@ -52,7 +52,8 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
     private let shared: FastLaneShared
     private var core: RouterCore { shared.core }
     private var context: ChannelHandlerContext?
-    private var upstreams: LoopUpstreams?
+    /// The engine connections, token cache and flusher of this connection's event loop.
+    private let upstreams: LoopUpstreams
 
     /// A request of ours being read.
     private var reading: (head: HTTPRequestHead, kind: RequestKind, body: ByteBuffer)?
@@ -69,13 +70,15 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
     /// The server asked to close idle connections while an answer of ours was going out.
     private var quiescePending: (any Sendable)?
 
-    init(shared: FastLaneShared) { self.shared = shared }
+    init(shared: FastLaneShared, upstreams: LoopUpstreams) {
+        self.shared = shared
+        self.upstreams = upstreams
+    }
 
     private static let empty = ByteBuffer()
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        upstreams = shared.loops.forLoop(context.eventLoop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -179,8 +182,6 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
             quiescePending = ChannelShouldQuiesceEvent()
             return
         }
-        // Hummingbird closes an idle connection at once: what waits for the tick's flush goes first.
-        if event is ChannelShouldQuiesceEvent { context.flush() }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -198,6 +199,13 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
         let part = unwrapOutboundIn(data)
         context.write(data, promise: promise)
         if case .end = part { passedAnswers -= 1 }
+    }
+
+    /// Whatever closes the connection (Hummingbird at a graceful shutdown, an idle client, a
+    /// protocol error), the answer parts written for the loop's flusher go out first.
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        context.flush()
+        context.close(mode: mode, promise: promise)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -226,7 +234,6 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if relay == nil, reading == nil, let event = quiescePending {
             quiescePending = nil
-            context.flush()
             context.fireUserInboundEventTriggered(event)
         }
     }
@@ -292,7 +299,6 @@ extension FastLane {
         }
         guard let fields = try? body.withUnsafeReadableBytes({ try Self.decoder.decode(LaneFields.self, from: Data($0)) }),
               let source = try? fields.prompt.source(kind),
-              let upstreams,
               let tokens = try? shared.tokenizer.tokensNow(source, cache: &upstreams.tokenCache) else { return nil }
         let session = head.headers.first(name: config.sessionHeader) ?? fields.user
         let routing = RoutingRequest(tokens: tokens, blockSize: config.blockSize, salt: fields.cacheSalt, session: session)
@@ -388,7 +394,6 @@ extension FastLane: UpstreamDelegate {
 
     private func connect(_ relay: Relay) {
         relay.phase = .connecting
-        guard let upstreams else { return failedBeforeAnswer(relay, "the connection is closing") }
         upstreams.connection(to: relay.plan.endpoint, slot: relay.plan.decode) { [weak self] result in
             guard let self, self.relay === relay else {
                 if case .success(let c) = result { c.channel.close(promise: nil) }
@@ -399,7 +404,7 @@ extension FastLane: UpstreamDelegate {
                 relay.connection = connection
                 relay.phase = .awaitingHead
                 relay.sentAt = .now()
-                connection.send(relay.plan.upstreamHead, body: relay.plan.upstreamBody, delegate: self, flusher: upstreams.flusher)
+                connection.send(relay.plan.upstreamHead, body: relay.plan.upstreamBody, delegate: self, flusher: self.upstreams.flusher)
             case .failure(let error):
                 self.failedBeforeAnswer(relay, "decode call failed: \(error)")
             }
@@ -455,7 +460,7 @@ extension FastLane: UpstreamDelegate {
 
     func upstreamReadComplete() {
         guard let relay, case .streaming = relay.phase, let context else { return }
-        upstreams?.flusher.flushSoon(context.channel)
+        upstreams.flusher.flushSoon(context.channel)
     }
 
     func upstreamEnd() {
@@ -531,7 +536,7 @@ extension FastLane: UpstreamDelegate {
         core.ended(relay.decode, outcome)
         if relay.plan.keepAlive {
             context.write(wrapOutboundOut(.end(nil)), promise: nil)
-            upstreams?.flusher.flushSoon(context.channel)
+            upstreams.flusher.flushSoon(context.channel)
             drainQueue(context: context)
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
@@ -541,7 +546,7 @@ extension FastLane: UpstreamDelegate {
     private func release(_ relay: Relay) {
         guard let connection = relay.connection else { return }
         relay.connection = nil
-        upstreams?.release(connection)
+        upstreams.release(connection)
     }
 
     private func answerHeaders(_ relay: Relay, contentType: String) -> HTTPHeaders {

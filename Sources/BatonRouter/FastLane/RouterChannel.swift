@@ -16,7 +16,9 @@ struct RouterHTTP1Channel: ServerChildChannel {
         return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
             if let fastLane {
                 let pipeline = channel.pipeline.syncOperations
-                try pipeline.addHandler(FastLane(shared: fastLane), position: .before(try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)))
+                // Set up on the channel's event loop, whose engine connections the lane uses.
+                let lane = FastLane(shared: fastLane, upstreams: fastLane.loops.forLoop(channel.eventLoop))
+                try pipeline.addHandler(lane, position: .before(try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)))
             }
             return value
         }
