@@ -130,7 +130,7 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             guard let (head, kind, body) = reading else { return context.fireChannelRead(wrapInboundOut(part)) }
             reading = nil
-            if let plan = plan(head, kind: kind, body: body) {
+            if let plan = plan(head, kind: kind, body: body, received: .now()) {
                 start(plan, context: context)
             } else {
                 handOver(head, body: body, context: context)
@@ -255,6 +255,9 @@ extension FastLane {
         var clientBody: ByteBuffer
         /// The request id was made here (the client sent none): Hummingbird must get it too.
         var madeRequestId: Bool
+        /// When its last part came: the router's own time (baton_router_overhead_seconds) counts
+        /// from here, so decoding, tokenizing and deciding are in it, as on the slow path.
+        var received: NIODeadline
 
         /// The client's request with the request id it is answered under.
         var handedOverHead: HTTPRequestHead {
@@ -290,7 +293,7 @@ extension FastLane {
 
     /// The decode that takes this request on the local path by choice, and what to send it; nil
     /// for the slow path (which then decides, or answers the error, itself).
-    private func plan(_ head: HTTPRequestHead, kind: RequestKind, body: ByteBuffer) -> Plan? {
+    private func plan(_ head: HTTPRequestHead, kind: RequestKind, body: ByteBuffer, received: NIODeadline) -> Plan? {
         let config = core.config
         if !shared.apiKeys.isEmpty {
             guard let auth = head.headers.first(name: "authorization"), auth.hasPrefix("Bearer "),
@@ -332,7 +335,7 @@ extension FastLane {
         return Plan(
             requestId: requestId, decode: decode, endpoint: endpoint, stream: fields.stream, keepAlive: head.isKeepAlive,
             upstreamHead: HTTPRequestHead(version: .http1_1, method: .POST, uri: kind.path, headers: headers),
-            upstreamBody: upstreamBody, clientHead: head, clientBody: body, madeRequestId: madeRequestId)
+            upstreamBody: upstreamBody, clientHead: head, clientBody: body, madeRequestId: madeRequestId, received: received)
     }
 }
 
@@ -342,7 +345,7 @@ extension FastLane: UpstreamDelegate {
     final class Relay {
         let plan: Plan
         var decode: Int { plan.decode }
-        let start = NIODeadline.now()
+        var start: NIODeadline { plan.received }
         var connection: UpstreamConnection?
         /// Past it the engine call counts as timed out (`timeouts.request`).
         let deadline: NIODeadline
