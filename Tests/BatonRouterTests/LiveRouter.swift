@@ -28,6 +28,21 @@ struct ByteTokenizer: LocalTokenizing {
     }
 }
 
+/// ByteTokenizer that takes `delay` seconds per prompt, on the fast lane's loop as on the slow path.
+struct SlowTokenizer: LocalTokenizing {
+    let delay: Double
+
+    func tokens(_ source: PromptFields.Source) -> [Int32] {
+        var none = BPECache(capacity: 0)
+        return tokensNow(source, cache: &none)
+    }
+
+    func tokensNow(_ source: PromptFields.Source, cache: inout BPECache) -> [Int32] {
+        Thread.sleep(forTimeInterval: delay)
+        return ByteTokenizer().tokensNow(source, cache: &cache)
+    }
+}
+
 struct LiveRouter {
     let core: RouterCore
     let registry: PrometheusCollectorRegistry

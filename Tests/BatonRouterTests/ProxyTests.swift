@@ -265,6 +265,23 @@ extension ProxyTests {
         #expect(router.core.members().allSatisfy { $0.member.inFlight == 0 })
     }
 
+    /// The router's own time (baton_router_overhead_seconds) includes tokenizing and deciding on
+    /// both paths: a tokenizer that takes 30 ms shows in it, the engine's answer time does not.
+    @Test(arguments: [true, false]) func theOverheadMetricCountsTheDecision(fastLane: Bool) async throws {
+        let d = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("ok")) }
+        let router = try await LiveRouter.start(prefill: [], decode: [d.url], tokenizer: SlowTokenizer(delay: 0.03)) {
+            $0.fastLane = fastLane
+        }
+        defer { Task { await router.stop(); d.stop() } }
+        let a = try await router.post("/v1/completions", #"{"prompt":"hi"}"#)
+        #expect(a.status == 200 && a.headers["x-baton-route"] == "local")
+        let m = router.metrics()
+        #expect(m.contains("baton_router_fast_lane_total \(fastLane ? 1 : 0)"), "\(m)")
+        let sum = try #require(m.split(separator: "\n").first { $0.hasPrefix("baton_router_overhead_seconds_sum") }
+            .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } })
+        #expect(sum >= 0.03, "overhead \(sum) s left the 30 ms tokenizer out")
+    }
+
     /// Two requests written back to back on one connection (HTTP pipelining) are answered in
     /// order, the second only after the first.
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {

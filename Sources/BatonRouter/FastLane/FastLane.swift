@@ -130,7 +130,7 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             guard let (head, kind, body) = reading else { return context.fireChannelRead(wrapInboundOut(part)) }
             reading = nil
-            if let plan = plan(head, kind: kind, body: body, received: .now()) {
+            if let plan = plan(head, kind: kind, body: body) {
                 start(plan, context: context)
             } else {
                 handOver(head, body: body, context: context)
@@ -255,8 +255,9 @@ extension FastLane {
         var clientBody: ByteBuffer
         /// The request id was made here (the client sent none): Hummingbird must get it too.
         var madeRequestId: Bool
-        /// When its last part came: the router's own time (baton_router_overhead_seconds) counts
-        /// from here, so decoding, tokenizing and deciding are in it, as on the slow path.
+        /// When it was taken up, before it was decoded, tokenized and decided: the router's own
+        /// time (baton_router_overhead_seconds) and the request timeout count from here, as the
+        /// slow path's count from its handler's start.
         var received: NIODeadline
 
         /// The client's request with the request id it is answered under.
@@ -293,7 +294,8 @@ extension FastLane {
 
     /// The decode that takes this request on the local path by choice, and what to send it; nil
     /// for the slow path (which then decides, or answers the error, itself).
-    private func plan(_ head: HTTPRequestHead, kind: RequestKind, body: ByteBuffer, received: NIODeadline) -> Plan? {
+    private func plan(_ head: HTTPRequestHead, kind: RequestKind, body: ByteBuffer) -> Plan? {
+        let received = NIODeadline.now()
         let config = core.config
         if !shared.apiKeys.isEmpty {
             guard let auth = head.headers.first(name: "authorization"), auth.hasPrefix("Bearer "),
@@ -345,7 +347,6 @@ extension FastLane: UpstreamDelegate {
     final class Relay {
         let plan: Plan
         var decode: Int { plan.decode }
-        var start: NIODeadline { plan.received }
         var connection: UpstreamConnection?
         /// Past it the engine call counts as timed out (`timeouts.request`).
         let deadline: NIODeadline
@@ -373,7 +374,7 @@ extension FastLane: UpstreamDelegate {
     }
 
     private func start(_ plan: Plan, context: ChannelHandlerContext) {
-        let relay = Relay(plan: plan, deadline: .now() + .nanoseconds(core.config.timeouts.request.nanoseconds))
+        let relay = Relay(plan: plan, deadline: plan.received + .nanoseconds(core.config.timeouts.request.nanoseconds))
         self.relay = relay
         watchDeadline(context: context)
         connect(relay)
@@ -566,7 +567,7 @@ extension FastLane: UpstreamDelegate {
     private func firstByte(_ relay: Relay, status: Int) {
         core.metrics.request(path: "local", code: status)
         guard (200..<300).contains(status) else { return }
-        let ttft = NIODeadline.now() - relay.start
+        let ttft = NIODeadline.now() - relay.plan.received
         core.metrics.firstByte(path: "local", ttft: .nanoseconds(ttft.nanoseconds), overhead: .nanoseconds((ttft - relay.waited).nanoseconds))
     }
 }
