@@ -30,7 +30,7 @@ public final class RouterCore: Sendable {
         (newMembers, announce) = AsyncStream.makeStream(of: Int.self)
         let members = state.withLock { $0.pool.members }
         for (i, m) in members.enumerated() {
-            metrics.endpoint(m)
+            metrics.endpoint(i, m)
             announce.yield(i)
         }
     }
@@ -47,13 +47,13 @@ public final class RouterCore: Sendable {
         let (actions, member) = state.withLock { s in
             (s.requestEnded(i, outcome: outcome, fallback: fallback, now: .now), s.pool.members[i])
         }
-        metrics.endpoint(member)
+        metrics.endpoint(i, member)
         carryOut(actions)
     }
 
     func started(_ indices: [Int]) {
         let members = state.withLock { s in indices.map { s.pool.members[$0] } }
-        for m in members { metrics.endpoint(m) }
+        for (i, m) in zip(indices, members) { metrics.endpoint(i, m) }
     }
 
     func carryOut(_ actions: [EndpointPool.Action]) {
@@ -62,11 +62,11 @@ public final class RouterCore: Sendable {
             case .ejected(let i, let reason):
                 let m = state.withLock { $0.pool.members[i] }
                 logger.warning("endpoint ejected", metadata: ["endpoint": "\(m.endpoint)", "role": "\(m.role)", "reason": "\(reason)"])
-                metrics.endpoint(m)
+                metrics.endpoint(i, m)
             case .restored(let i):
                 let m = state.withLock { $0.pool.members[i] }
                 logger.info("endpoint restored", metadata: ["endpoint": "\(m.endpoint)", "role": "\(m.role)"])
-                metrics.endpoint(m)
+                metrics.endpoint(i, m)
             case .probe:
                 break  // the health service probes every endpoint on its interval
             }
@@ -91,7 +91,7 @@ public final class RouterCore: Sendable {
             return (i, isNew, s.pool.members[i])
         }
         logger.info("endpoint added", metadata: ["endpoint": "\(endpoint)", "role": "\(role)"])
-        metrics.endpoint(member)
+        metrics.endpoint(i, member)
         if isNew { announce.yield(i) }
         return true
     }
@@ -104,7 +104,7 @@ public final class RouterCore: Sendable {
                 return s.pool.members[i]
             }
             logger.info("endpoint removed", metadata: ["endpoint": "\(member.endpoint)", "role": "\(member.role)"])
-            metrics.endpoint(member)
+            metrics.endpoint(i, member)
         }
     }
 

@@ -26,7 +26,8 @@ public final class RouterMetrics: Sendable {
     /// Handles made on first use, so a request costs a dictionary lookup, not a registry one.
     private let requests = Mutex<[RequestKey: Counter]>([:])
     private let decisions = Mutex<[DecisionKey: Counter]>([:])
-    private let endpoints = Mutex<[Endpoint: (inFlight: Gauge, healthy: Gauge)]>([:])
+    /// By member index (stable: an index never names another endpoint), so a lookup hashes nothing.
+    private let endpoints = Mutex<[(inFlight: Gauge, healthy: Gauge)?]>([])
 
     struct RequestKey: Hashable { var path: String, code: Int }
     struct DecisionKey: Hashable { var path: String, reason: DecisionReason }
@@ -96,13 +97,15 @@ public final class RouterMetrics: Sendable {
         self.overhead.record(overhead.seconds)
     }
 
-    func endpoint(_ m: EndpointPool.Member) {
+    /// Sets member `i`'s gauges from `m`, its state.
+    func endpoint(_ i: Int, _ m: EndpointPool.Member) {
         let gauges = endpoints.withLock { cache in
-            if let g = cache[m.endpoint] { return g }
+            if i < cache.count, let g = cache[i] { return g }
             let dims = [("endpoint", m.endpoint.url), ("role", m.role.rawValue)]
             let g = (Gauge(label: "baton_router_endpoint_in_flight", dimensions: dims, factory: self.factory),
                      Gauge(label: "baton_router_endpoint_healthy", dimensions: dims, factory: self.factory))
-            cache[m.endpoint] = g
+            if cache.count <= i { cache.append(contentsOf: repeatElement(nil, count: i + 1 - cache.count)) }
+            cache[i] = g
             return g
         }
         gauges.inFlight.record(m.inFlight)

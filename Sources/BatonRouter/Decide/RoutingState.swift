@@ -171,19 +171,32 @@ public struct RoutingState: Sendable {
     /// The best endpoint of `role` by weighted prefix, load and session scores; of `group`'s
     /// members only when a group is given.
     mutating func pick(_ role: EndpointRole, _ r: RoutingRequest, excluding: Set<Int>, group: Int? = nil) -> Pick {
-        let up = pool.indices(role).filter {
-            pool.isUp($0) && !excluding.contains($0) && (group == nil || pool.members[$0].group == group)
+        // Loops over the members, not closures: a method reference (`open.map(queue)`) copies
+        // the whole state per call, which showed in router profiles.
+        var anyUp = false
+        var open: [(i: Int, queue: Int)] = []
+        for i in pool.members.indices where pool.members[i].role == role && pool.isUp(i) && !excluding.contains(i) {
+            if let group, pool.members[i].group != group { continue }
+            anyUp = true
+            if !pool.isOverloaded(i) { open.append((i, queue(i))) }
         }
-        guard !up.isEmpty else { return .noneUp }
-        let open = up.filter { !pool.isOverloaded($0) }
-        guard !open.isEmpty else { return .allOverloaded }
-        let queues = open.map(queue)
-        let range = (lo: queues.min()!, hi: queues.max()!)
-        let scores = open.indices.map { score(open[$0], r, queue: queues[$0], range: range) }
+        guard anyUp else { return .noneUp }
+        guard let first = open.first else { return .allOverloaded }
+        var range = (lo: first.queue, hi: first.queue)
+        for c in open { range = (min(range.lo, c.queue), max(range.hi, c.queue)) }
+        var scores: [Double] = []
+        scores.reserveCapacity(open.count)
+        for c in open { scores.append(score(c.i, r, queue: c.queue, range: range)) }
         let best = scores.max()!
-        let tied = open.indices.filter { scores[$0] >= best - 1e-9 }.map { open[$0] }
+        var tied = 0
+        for s in scores where s >= best - 1e-9 { tied += 1 }
         rotation &+= 1
-        return .picked(tied[Int(UInt(bitPattern: rotation) % UInt(tied.count))])
+        var nth = Int(UInt(bitPattern: rotation) % UInt(tied))
+        for (k, s) in scores.enumerated() where s >= best - 1e-9 {
+            if nth == 0 { return .picked(open[k].i) }
+            nth -= 1
+        }
+        return .picked(open[0].i)  // not reached: one of the scores is the best
     }
 
     /// weights.prefix × (blocks held / blocks) + weights.load × load score + weights.session × (the
@@ -202,8 +215,8 @@ public struct RoutingState: Sendable {
     /// Requests queued or running there: the router's own count, or the engine's if larger
     /// (other clients, or the router's count is behind).
     func queue(_ i: Int) -> Int {
-        let m = pool.members[i]
-        return max(m.inFlight, (m.load?.waiting ?? 0) + (m.load?.running ?? 0))
+        let load = pool.members[i].load
+        return max(pool.members[i].inFlight, (load?.waiting ?? 0) + (load?.running ?? 0))
     }
 
     // MARK: Pool events

@@ -61,6 +61,8 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
     private var passingBody = false
     /// Requests given to Hummingbird whose answer has not ended.
     private var passedAnswers = 0
+    /// A part went to Hummingbird since the last read completion passed on.
+    private var forwarded = false
     private var relay: Relay?
     /// Parts that came while an answer was going out, and whether a read waits for them.
     private var queued = CircularBuffer<HTTPServerRequestPart>()
@@ -101,7 +103,7 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
     private func take(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         if passingBody {
             if case .end = part { passingBody = false }
-            context.fireChannelRead(wrapInboundOut(part))
+            forward(part, context: context)
             return
         }
         switch part {
@@ -112,14 +114,14 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
                 pass(head, context: context)
             }
         case .body(var chunk):
-            guard reading != nil else { return context.fireChannelRead(wrapInboundOut(part)) }
+            guard reading != nil else { return forward(part, context: context) }
             if reading!.body.readableBytes + chunk.readableBytes > core.config.maxBodyBytes {
                 // Hummingbird answers 413 as it always does.
                 let (head, _, body) = reading!
                 reading = nil
                 pass(head, context: context)
-                context.fireChannelRead(wrapInboundOut(.body(body)))
-                context.fireChannelRead(wrapInboundOut(.body(chunk)))
+                forward(.body(body), context: context)
+                forward(.body(chunk), context: context)
                 return
             }
             if reading!.body.readableBytes == 0 {
@@ -128,7 +130,7 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
                 reading!.body.writeBuffer(&chunk)
             }
         case .end:
-            guard let (head, kind, body) = reading else { return context.fireChannelRead(wrapInboundOut(part)) }
+            guard let (head, kind, body) = reading else { return forward(part, context: context) }
             reading = nil
             if let plan = plan(head, kind: kind, body: body) {
                 start(plan, context: context)
@@ -153,15 +155,32 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
     private func pass(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         passedAnswers += 1
         passingBody = true
-        context.fireChannelRead(wrapInboundOut(.head(head)))
+        forward(.head(head), context: context)
     }
 
     /// Gives a whole request to Hummingbird.
     private func handOver(_ head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         passedAnswers += 1
-        context.fireChannelRead(wrapInboundOut(.head(head)))
-        if body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(body))) }
-        context.fireChannelRead(wrapInboundOut(.end(nil)))
+        forward(.head(head), context: context)
+        if body.readableBytes > 0 { forward(.body(body), context: context) }
+        forward(.end(nil), context: context)
+    }
+
+    /// Passes a part to Hummingbird.
+    private func forward(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        forwarded = true
+        context.fireChannelRead(wrapInboundOut(part))
+    }
+
+    private func fireReadComplete(context: ChannelHandlerContext) {
+        forwarded = false
+        context.fireChannelReadComplete()
+    }
+
+    /// Goes on only after a read that passed something to Hummingbird: a request the lane took
+    /// has nothing for the handlers behind it, whose read completion costs a walk through them.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if forwarded { fireReadComplete(context: context) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -226,7 +245,7 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
             take(part, context: context)
             took = true
         }
-        if took { context.fireChannelReadComplete() }
+        if took { fireReadComplete(context: context) }
         guard queued.isEmpty else { return }
         if readHeld {
             readHeld = false
@@ -279,6 +298,7 @@ extension FastLane {
         var cacheSalt: String?
 
         struct HasTransferParams: Error {}
+        struct Empty: Error {}
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: PromptFields.BodyKeys.self)
@@ -290,8 +310,6 @@ extension FastLane {
         }
     }
 
-    private static let decoder = JSONDecoder()
-
     /// The decode that takes this request on the local path by choice, and what to send it; nil
     /// for the slow path (which then decides, or answers the error, itself).
     private func plan(_ head: HTTPRequestHead, kind: RequestKind, body: ByteBuffer) -> Plan? {
@@ -302,7 +320,12 @@ extension FastLane {
                   APIKeys.matchesAny(Array(auth.utf8.dropFirst(7)), shared.apiKeys)
             else { return nil }
         }
-        guard let fields = try? body.withUnsafeReadableBytes({ try Self.decoder.decode(LaneFields.self, from: Data($0)) }),
+        // The bytes are read in place (decoding copies what it keeps), by this loop's decoder.
+        guard let fields = try? body.withUnsafeReadableBytes({ bytes in
+                  guard let base = bytes.baseAddress else { throw LaneFields.Empty() }
+                  let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none)
+                  return try upstreams.decoder.decode(LaneFields.self, from: data)
+              }),
               let source = try? fields.prompt.source(kind),
               let tokens = try? shared.tokenizer.tokensNow(source, cache: &upstreams.tokenCache) else { return nil }
         let session = head.headers.first(name: config.sessionHeader) ?? fields.user
@@ -316,7 +339,7 @@ extension FastLane {
         core.metrics.prefix(hit: held, of: routing.blockHashes.count)
         core.metrics.decision(path: "local", reason: reason)
         core.metrics.fastLane.increment()
-        core.metrics.endpoint(member)
+        core.metrics.endpoint(decode, member)
 
         let requestId: String, madeRequestId: Bool
         if let given = head.headers.first(name: "x-request-id"), !given.isEmpty, given.count <= 256 {
@@ -531,7 +554,7 @@ extension FastLane: UpstreamDelegate {
         handOver(relay.plan.handedOverHead, body: relay.plan.clientBody, context: context)
         drainQueue(context: context)
         // Outside a read, Hummingbird's async channel takes parts only at a read's completion.
-        context.fireChannelReadComplete()
+        fireReadComplete(context: context)
     }
 
     /// The answer went out whole (or ended with an SSE error): end it, count it, take what waited.

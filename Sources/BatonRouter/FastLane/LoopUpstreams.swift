@@ -9,6 +9,7 @@
 
 import BatonHTTP
 import BatonModel
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -154,6 +155,8 @@ final class LoopUpstreams {
     private var ids = SeededGenerator(seed: .random(in: .min ... .max))
     /// This loop's cache of prompt pieces already merged by the tokenizer (no lock: one loop).
     var tokenCache = BPECache()
+    /// This loop's decoder of request bodies (a shared one takes a lock per decode).
+    let decoder = JSONDecoder()
     /// Idle connections by endpoint slot.
     private var idle: [Int: [UpstreamConnection]] = [:]
     /// This loop's flushes, of engine connections and of client connections alike.
