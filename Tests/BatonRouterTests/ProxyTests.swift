@@ -45,6 +45,37 @@ import Testing
         #expect(m.contains(#"baton_router_requests_total{path="split",code="200"} 1"#))
     }
 
+    /// An engine in both pools (one replica prefilling and decoding) has gauges per role: the
+    /// router used to keep them by URL, so the decode's counts went to the prefill's gauges.
+    @Test func anEngineInBothPoolsHasGaugesPerRole() async throws {
+        let e = try await FakeUpstream.start { request in
+            .json(status: 200, body: request.json?["max_tokens"] as? Int == 1 ? completionJSON("x", kv: prefillParams) : completionJSON("decoded"))
+        }
+        let router = try await LiveRouter.start(prefill: [e.url], decode: [e.url])
+        defer { Task { await router.stop(); e.stop() } }
+        let answer = try await router.post("/v1/completions", #"{"prompt":"\#(Self.long)","max_tokens":20}"#)
+        #expect(answer.status == 200 && answer.headers["x-baton-route"] == "split")
+        // name → value of both roles' gauges; the end of a request sets them just after the answer.
+        func gauges() -> [String: Double] {
+            var found: [String: Double] = [:]
+            for line in router.metrics().split(separator: "\n") {
+                for role in ["prefill", "decode"] {
+                    for gauge in ["in_flight", "healthy"] where line.hasPrefix(#"baton_router_endpoint_\#(gauge){endpoint="\#(e.url)",role="\#(role)"} "#) {
+                        found["\(role) \(gauge)"] = line.split(separator: " ").last.flatMap { Double($0) }
+                    }
+                }
+            }
+            return found
+        }
+        let want: [String: Double] = ["prefill in_flight": 0, "prefill healthy": 1, "decode in_flight": 0, "decode healthy": 1]
+        var seen = gauges()
+        for _ in 0..<100 where seen != want {
+            try await Task.sleep(for: .milliseconds(20))
+            seen = gauges()
+        }
+        #expect(seen == want)
+    }
+
     @Test func theFirstEventReachesTheClientBeforeTheDecodeFinishes() async throws {
         let (release, open) = AsyncStream<Void>.makeStream()
         let d = try await FakeUpstream.start { _ in

@@ -171,32 +171,24 @@ public struct RoutingState: Sendable {
     /// The best endpoint of `role` by weighted prefix, load and session scores; of `group`'s
     /// members only when a group is given.
     mutating func pick(_ role: EndpointRole, _ r: RoutingRequest, excluding: Set<Int>, group: Int? = nil) -> Pick {
-        // Loops over the members, not closures: a method reference (`open.map(queue)`) copies
-        // the whole state per call, which showed in router profiles.
+        // No method references here: `open.map(queue)` made a closure holding a copy of the
+        // whole state, once per request (it showed in router profiles).
         var anyUp = false
         var open: [(i: Int, queue: Int)] = []
-        for i in pool.members.indices where pool.members[i].role == role && pool.isUp(i) && !excluding.contains(i) {
-            if let group, pool.members[i].group != group { continue }
+        for i in pool.indices(role) where pool.isUp(i) && !excluding.contains(i) && (group == nil || pool.members[i].group == group) {
             anyUp = true
             if !pool.isOverloaded(i) { open.append((i, queue(i))) }
         }
         guard anyUp else { return .noneUp }
-        guard let first = open.first else { return .allOverloaded }
-        var range = (lo: first.queue, hi: first.queue)
-        for c in open { range = (min(range.lo, c.queue), max(range.hi, c.queue)) }
+        guard !open.isEmpty else { return .allOverloaded }
+        let queues = open.map(\.queue)
+        let range = (lo: queues.min()!, hi: queues.max()!)
         var scores: [Double] = []
-        scores.reserveCapacity(open.count)
         for c in open { scores.append(score(c.i, r, queue: c.queue, range: range)) }
         let best = scores.max()!
-        var tied = 0
-        for s in scores where s >= best - 1e-9 { tied += 1 }
+        let tied = open.indices.filter { scores[$0] >= best - 1e-9 }
         rotation &+= 1
-        var nth = Int(UInt(bitPattern: rotation) % UInt(tied))
-        for (k, s) in scores.enumerated() where s >= best - 1e-9 {
-            if nth == 0 { return .picked(open[k].i) }
-            nth -= 1
-        }
-        return .picked(open[0].i)  // not reached: one of the scores is the best
+        return .picked(open[tied[Int(UInt(bitPattern: rotation) % UInt(tied.count))]].i)
     }
 
     /// weights.prefix × (blocks held / blocks) + weights.load × load score + weights.session × (the

@@ -22,6 +22,7 @@ import BatonHTTP
 import BatonOpenAI
 import Foundation
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 
 /// What every connection's fast lane shares.
@@ -172,6 +173,7 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(wrapInboundOut(part))
     }
 
+    /// Passes a read completion to Hummingbird (its async channel takes parts only then).
     private func fireReadComplete(context: ChannelHandlerContext) {
         forwarded = false
         context.fireChannelReadComplete()
@@ -298,7 +300,6 @@ extension FastLane {
         var cacheSalt: String?
 
         struct HasTransferParams: Error {}
-        struct Empty: Error {}
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: PromptFields.BodyKeys.self)
@@ -320,12 +321,7 @@ extension FastLane {
                   APIKeys.matchesAny(Array(auth.utf8.dropFirst(7)), shared.apiKeys)
             else { return nil }
         }
-        // The bytes are read in place (decoding copies what it keeps), by this loop's decoder.
-        guard let fields = try? body.withUnsafeReadableBytes({ bytes in
-                  guard let base = bytes.baseAddress else { throw LaneFields.Empty() }
-                  let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none)
-                  return try upstreams.decoder.decode(LaneFields.self, from: data)
-              }),
+        guard let fields = try? upstreams.decoder.decode(LaneFields.self, from: body),
               let source = try? fields.prompt.source(kind),
               let tokens = try? shared.tokenizer.tokensNow(source, cache: &upstreams.tokenCache) else { return nil }
         let session = head.headers.first(name: config.sessionHeader) ?? fields.user

@@ -155,7 +155,8 @@ final class LoopUpstreams {
     private var ids = SeededGenerator(seed: .random(in: .min ... .max))
     /// This loop's cache of prompt pieces already merged by the tokenizer (no lock: one loop).
     var tokenCache = BPECache()
-    /// This loop's decoder of request bodies (a shared one takes a lock per decode).
+    /// This loop's decoder of request bodies: a decoder takes a lock on each decode (it shows in
+    /// router profiles), and one per loop is not shared between the loops.
     let decoder = JSONDecoder()
     /// Idle connections by endpoint slot.
     private var idle: [Int: [UpstreamConnection]] = [:]
