@@ -26,7 +26,7 @@ public final class FakeUpstream: Sendable {
     }
 
     public let port: Int
-    private let task: Task<Void, any Error>
+    private let served: ServedApp
     private let log: Log
 
     final class Log: Sendable {
@@ -80,20 +80,24 @@ public final class FakeUpstream: Sendable {
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portSource.yield(channel.localAddress?.port ?? 0) })
-        let task = Task { try await app.runService() }
+        let served = ServedApp(app)
         var it = ports.makeAsyncIterator()
         guard let port = await it.next(), port > 0 else {
-            task.cancel()
+            served.stop()
             throw Cut()
         }
-        return FakeUpstream(port: port, task: task, log: log)
+        return FakeUpstream(port: port, served: served, log: log)
     }
 
-    private init(port: Int, task: Task<Void, any Error>, log: Log) {
+    private init(port: Int, served: ServedApp, log: Log) {
         self.port = port
-        self.task = task
+        self.served = served
         self.log = log
     }
 
-    public func stop() { task.cancel() }
+    /// Starts a graceful shutdown (see ServedApp) and returns at once.
+    public func stop() { served.stop() }
+
+    /// Shuts down and returns once serving has ended.
+    public func stopAndWait() async { await served.stopAndWait() }
 }

@@ -6,6 +6,7 @@ import AsyncHTTPClient
 import BatonModel
 import BatonOpenAI
 import BatonRouter
+import BatonTesting
 import Foundation
 import Hummingbird
 import Logging
@@ -47,7 +48,7 @@ struct LiveRouter {
     let core: RouterCore
     let registry: PrometheusCollectorRegistry
     let port: Int
-    let task: Task<Void, any Error>
+    let served: ServedApp
     let client: HTTPClient
 
     static func start(
@@ -66,14 +67,15 @@ struct LiveRouter {
             router: RouterServer.router(core: core, registry: registry), server: .router(core),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { source.yield($0.localAddress?.port ?? 0) })
-        let task = Task { try await app.runService() }
+        let served = ServedApp(app)
         var it = ports.makeAsyncIterator()
         let port = await it.next() ?? 0
-        return LiveRouter(core: core, registry: registry, port: port, task: task, client: client)
+        return LiveRouter(core: core, registry: registry, port: port, served: served, client: client)
     }
 
+    /// Shuts down gracefully (see ServedApp), then the router's engine client.
     func stop() async {
-        task.cancel()
+        await served.stopAndWait()
         try? await client.shutdown()
     }
 
