@@ -72,8 +72,7 @@ private let done = "data: [DONE]\n\n"
     @Test func anUnreachableServerFailsEveryRequestWithoutThrowing() async throws {
         let fake = try await FakeUpstream.start { _ in .json(status: 200, body: Data()) }
         let url = fake.url
-        fake.stop()
-        try await Task.sleep(for: .milliseconds(100))
+        await fake.stopAndWait()
         await #expect(throws: BenchWorkloadError.self) { try await BenchClient.firstModel(url: url, apiKey: nil) }
         let (results, _) = await BenchClient(url: url, model: "m", apiKey: nil)
             .runAll([BenchPrompt(prompt: "x", outputTokens: 1)], arrivals: [0], maxConcurrency: 1)
