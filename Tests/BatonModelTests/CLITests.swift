@@ -69,6 +69,10 @@ import Testing
         #expect(huge.status != 0 && huge.stderr.contains("exceeds the context length"), "\(huge.stderr)")
         let empty = try Self.baton(["generate", "--model", RealModel.path, "--prompt", ""])
         #expect(empty.status != 0 && empty.stderr.contains("empty"), "\(empty.stderr)")
+        // The engine server: a model that fails to load ends the process with the load's error
+        // (a graceful shutdown of the listening server, not a crash or a hang).
+        let engine = try Self.baton(["engine", "--model", "/nonexistent.gguf", "--port", "\(Int.random(in: 20000..<30000))"])
+        #expect(engine.status == 1 && engine.stderr.contains("neither a known model"), "\(engine.status) \(engine.stderr)")
         let notGGUF = try Self.baton(["tokenize", "--model", #filePath, "x"])
         #expect(notGGUF.status != 0 && notGGUF.stderr.contains("not a GGUF file"))
     }
