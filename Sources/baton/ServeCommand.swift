@@ -84,7 +84,10 @@ struct Serve: AsyncParsableCommand {
             logger.info("ready: \(listen)/v1 serves \(app.model.modelID) (\(String(format: "%.1f", (ContinuousClock.now - t0).seconds)) s after start)")
         }
         var group = ServiceGroupConfiguration(
-            services: [.init(service: supervisor)] + router.services.map { .init(service: $0) },
+            // As RouterServer.run: a service that ends shuts the rest down gracefully, never by cancelling.
+            services: ([supervisor as any Service] + router.services).map {
+                .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+            },
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(shutdownTimeout)
             + (app.pools.map(\.llm.deployment.gracefulShutdownTimeout).max() ?? .seconds(20)) + .seconds(5)
