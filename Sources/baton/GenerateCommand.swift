@@ -86,7 +86,13 @@ struct Tokenize: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @Flag(help: "Recognise special tokens written in the text (<|im_start|>).") var special = false
+    @Option(help: "Also encode the text N times and print the µs per encode to stderr: with a cache of merged pieces (as the router encodes) and without.")
+    var time: Int?
     @Argument(help: "The text.") var text: String
+
+    func validate() throws {
+        if let time, !(1...10_000_000).contains(time) { throw ValidationError("--time must be in 1...10000000") }
+    }
 
     func run() throws {
         let file = try GGUFFile(path: try modelOptions.resolvedPath())
@@ -94,5 +100,19 @@ struct Tokenize: ParsableCommand {
         let ids = tokenizer.encode(text, addSpecial: false, parseSpecial: special)
         let data = try JSONEncoder().encode(ids)
         print(String(decoding: data, as: UTF8.self))
+        if let time {
+            var cache = BPECache()
+            func microseconds(_ encode: () -> [Int32]) -> Double {
+                var count = 0
+                let start = ContinuousClock.now
+                for _ in 0..<time { count &+= encode().count }
+                let elapsed = ContinuousClock.now - start
+                precondition(count == ids.count * time)
+                return (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(time)
+            }
+            let cached = microseconds { tokenizer.encode(text, parseSpecial: special, cache: &cache) }
+            let uncached = microseconds { tokenizer.encode(text, parseSpecial: special) }
+            FileHandle.standardError.write(Data(String(format: "tokens=%d bytes=%d cached_us=%.2f uncached_us=%.2f\n", ids.count, text.utf8.count, cached, uncached).utf8))
+        }
     }
 }

@@ -48,6 +48,21 @@ struct TokenizerReference: Decodable {
         #expect(most == 64)
     }
 
+    /// Pieces the cache keys by their packed bytes (up to 16) or whole: ones that differ only in
+    /// trailing NUL bytes, at 16 and 17 bytes, ASCII and not, keep their own ids.
+    @Test func cachedPiecesAreKeyedByEveryByte() throws {
+        let tokenizer = try Tokenizer(gguf: try RealModel.require())
+        let texts = ["\u{0}", "\u{0}\u{0}", "!\u{0}", "!\u{0}\u{0}", String(repeating: "a", count: 16), String(repeating: "a", count: 17),
+                     String(repeating: "ab", count: 8) + "\u{0}", " " + String(repeating: "é", count: 8), " " + String(repeating: "é", count: 9)]
+        var cache = BPECache(capacity: 1024)
+        for pass in 0..<2 {
+            for text in texts {
+                #expect(tokenizer.encode(text, cache: &cache) == tokenizer.encode(text), "pass \(pass): \(text.debugDescription)")
+            }
+        }
+        #expect(cache.count >= texts.count)
+    }
+
     @Test func decodeInvertsEncode() throws {
         let tokenizer = try Tokenizer(gguf: try RealModel.require())
         let ref = try RealModel.fixture("tokenizer_reference.json", as: TokenizerReference.self)

@@ -41,28 +41,52 @@ enum PreTokenizer {
     static func split(_ scalars: [Unicode.Scalar]) -> [Range<Int>] {
         let classes = scalars.map(ScalarClass.init)
         var pieces: [Range<Int>] = []
-        // Pass 1: every number scalar alone; the runs between them kept whole.
-        var start = 0
-        for i in 0..<scalars.count where classes[i].contains(.number) {
-            if start < i { gpt2Split(scalars, classes, start..<i, into: &pieces) }
-            pieces.append(i..<(i + 1))
-            start = i + 1
+        scalars.withUnsafeBufferPointer { s in
+            classes.withUnsafeBufferPointer { c in
+                split(count: s.count, value: { s[$0].value }, cls: { c[$0] }, into: &pieces)
+            }
         }
-        if start < scalars.count { gpt2Split(scalars, classes, start..<scalars.count, into: &pieces) }
         return pieces
     }
 
+    /// The same pieces for ASCII text read as its bytes, as ranges of byte indices; false (and
+    /// no pieces) when a byte is not ASCII.
+    static func splitASCII(_ bytes: UnsafeBufferPointer<UInt8>, into pieces: inout [Range<Int>]) -> Bool {
+        var any: UInt8 = 0
+        for b in bytes { any |= b }
+        guard any < 0x80 else { return false }
+        asciiClasses.withUnsafeBufferPointer { table in
+            split(count: bytes.count, value: { UInt32(bytes[$0]) }, cls: { table[Int(bytes[$0])] }, into: &pieces)
+        }
+        return true
+    }
+
+    private static let asciiClasses: [ScalarClass] = (0..<128).map { ScalarClass(Unicode.Scalar(UInt8($0))) }
+
+    @inline(__always)
+    private static func split(count: Int, value: (Int) -> UInt32, cls: (Int) -> ScalarClass, into pieces: inout [Range<Int>]) {
+        // Pass 1: every number scalar alone; the runs between them kept whole.
+        var start = 0
+        for i in 0..<count where cls(i).contains(.number) {
+            if start < i { gpt2Split(start..<i, value, cls, into: &pieces) }
+            pieces.append(i..<(i + 1))
+            start = i + 1
+        }
+        if start < count { gpt2Split(start..<count, value, cls, into: &pieces) }
+    }
+
     /// GPT-2's pattern over `range` (llama.cpp's `unicode_regex_split_custom_gpt2`).
+    @inline(__always)
     private static func gpt2Split(
-        _ s: [Unicode.Scalar], _ classes: [ScalarClass], _ range: Range<Int>, into pieces: inout [Range<Int>]
+        _ range: Range<Int>, _ valueAt: (Int) -> UInt32, _ classAt: (Int) -> ScalarClass, into pieces: inout [Range<Int>]
     ) {
         let end = range.upperBound
-        func cls(_ i: Int) -> ScalarClass? { i < end ? classes[i] : nil }
-        func value(_ i: Int) -> UInt32? { i < end ? s[i].value : nil }
+        func cls(_ i: Int) -> ScalarClass? { i < end ? classAt(i) : nil }
+        func value(_ i: Int) -> UInt32? { i < end ? valueAt(i) : nil }
         var pos = range.lowerBound
         while pos < end {
             let start = pos
-            let c = s[pos].value
+            let c = valueAt(pos)
             // 's|'t|'re|'ve|'m|'ll|'d
             if c == 0x27, let n1 = value(pos + 1) {
                 if n1 == 0x73 || n1 == 0x74 || n1 == 0x6D || n1 == 0x64 {
@@ -73,7 +97,7 @@ enum PreTokenizer {
                     pieces.append(start..<(pos + 3)); pos += 3; continue
                 }
             }
-            let lead: ScalarClass? = c == 0x20 ? cls(pos + 1) : classes[pos]
+            let lead: ScalarClass? = c == 0x20 ? cls(pos + 1) : classAt(pos)
             if let lead, lead.contains(.letter) {
                 // ' '?\p{L}+
                 if c == 0x20 { pos += 1 }

@@ -3,7 +3,7 @@
 // symbols to vocabulary ids, spelling unknown ones byte by byte.
 
 extension Tokenizer {
-    func bpe(_ bytes: [UInt8], into out: inout [Int32]) {
+    func bpe(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [Int32]) {
         var symbols = bytes.map { byteSymbols[Int($0)] }
         while symbols.count > 1 {
             var bestRank = Int32.max, bestIndex = -1, bestResult: Int32 = 0

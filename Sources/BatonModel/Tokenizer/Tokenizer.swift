@@ -141,23 +141,29 @@ public final class Tokenizer: Sendable {
     enum Fragment { case text(Substring), special(Int32) }
 
     /// Splits text around special tokens, longest special first (leftmost matches, none
-    /// overlapping). Searches the UTF-8 bytes: a match of a whole UTF-8 sequence always starts
-    /// and ends on a character boundary, and a byte scan is what keeps tokenizing a prompt
-    /// (the router does it per request) cheap next to generic String searching.
+    /// overlapping). Searches the UTF-8 bytes in place: a match of a whole UTF-8 sequence always
+    /// starts and ends on a character boundary, and a byte search (`memchr` to each special's
+    /// first byte; most prompts hold no special) keeps tokenizing a prompt cheap, which the
+    /// router does per request.
     func partition(_ text: String, parseSpecial: Bool) -> [Fragment] {
+        var text = text
+        text.makeContiguousUTF8()
+        return text.utf8.withContiguousStorageIfAvailable { partition(text, bytes: $0, parseSpecial: parseSpecial) }
+            ?? Array(text.utf8).withUnsafeBufferPointer { partition(text, bytes: $0, parseSpecial: parseSpecial) }
+    }
+
+    private func partition(_ text: String, bytes: UnsafeBufferPointer<UInt8>, parseSpecial: Bool) -> [Fragment] {
         enum Piece { case text(Range<Int>), special(Int32) }
-        let bytes = Array(text.utf8)
         var pieces: [Piece] = [.text(0..<bytes.count)]
         for special in specials where parseSpecial || !special.control {
             let pattern = special.bytes
-            guard let first = pattern.first, bytes.count >= pattern.count,
-                  Self.occurs(pattern, in: bytes) else { continue }
+            guard bytes.count >= pattern.count, Self.occurs(pattern, in: bytes) else { continue }
             var next: [Piece] = []
             for piece in pieces {
                 guard case .text(let range) = piece else { next.append(piece); continue }
                 var start = range.lowerBound, i = range.lowerBound
                 while i + pattern.count <= range.upperBound {
-                    if bytes[i] == first && bytes[i..<(i + pattern.count)].elementsEqual(pattern) {
+                    if bytes[i] == pattern[0] && pattern.withUnsafeBufferPointer({ memcmp(bytes.baseAddress! + i, $0.baseAddress!, $0.count) == 0 }) {
                         if i > start { next.append(.text(start..<i)) }
                         next.append(.special(special.id))
                         i += pattern.count
@@ -183,38 +189,45 @@ public final class Tokenizer: Sendable {
 
     /// Whether `pattern` (not empty) occurs in `bytes`: most specials occur in no prompt, and
     /// this is all they cost.
-    private static func occurs(_ pattern: [UInt8], in bytes: [UInt8]) -> Bool {
-        pattern.withUnsafeBufferPointer { p in
-            bytes.withUnsafeBufferPointer { b in
-                let first = p[0], last = b.count - p.count
-                var i = 0
-                while i <= last {
-                    if b[i] == first, memcmp(b.baseAddress! + i, p.baseAddress!, p.count) == 0 { return true }
-                    i += 1
-                }
-                return false
+    private static func occurs(_ pattern: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count >= pattern.count else { return false }
+        return pattern.withUnsafeBufferPointer { p in
+            // memchr to each candidate first byte, then one memcmp.
+            let first = Int32(p[0]), end = base + (bytes.count - p.count + 1)
+            var at = UnsafeRawPointer(base)
+            while at < UnsafeRawPointer(end), let hit = memchr(at, first, UnsafeRawPointer(end) - at) {
+                if memcmp(hit, p.baseAddress!, p.count) == 0 { return true }
+                at = UnsafeRawPointer(hit) + 1
             }
+            return false
         }
     }
 
     private func encodeOrdinary(_ text: Substring, into out: inout [Int32], cache: inout BPECache) {
+        // ASCII text (most prompts) is split as bytes, in place; the pieces are the same.
+        var pieces: [Range<Int>] = []
+        let doneAsASCII = text.utf8.withContiguousStorageIfAvailable { bytes in
+            guard PreTokenizer.splitASCII(bytes, into: &pieces) else { return false }
+            for piece in pieces { encodePiece(UnsafeBufferPointer(rebasing: bytes[piece]), into: &out, cache: &cache) }
+            return true
+        }
+        if doneAsASCII == true { return }
         let scalars = Array(text.unicodeScalars)
         var utf8: [UInt8] = []
         for piece in PreTokenizer.split(scalars) {
             utf8.removeAll(keepingCapacity: true)
             for s in scalars[piece] { UTF8.encode(s) { utf8.append($0) } }
-            guard cache.capacity > 0 else {
-                bpe(utf8, into: &out)
-                continue
-            }
-            if let ids = cache.entries[utf8] {
-                out.append(contentsOf: ids)
-            } else {
-                let start = out.count
-                bpe(utf8, into: &out)
-                cache.insert(utf8, Array(out[start...]))
-            }
+            utf8.withUnsafeBufferPointer { encodePiece($0, into: &out, cache: &cache) }
         }
+    }
+
+    /// The ids of one pre-tokenized piece: from `cache` when it has them, else merged (and added).
+    private func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [Int32], cache: inout BPECache) {
+        guard cache.capacity > 0 else { return bpe(piece, into: &out) }
+        if let ids = cache.lookup(piece) { return out.append(contentsOf: ids) }
+        let start = out.count
+        bpe(piece, into: &out)
+        cache.insert(piece, Array(out[start...]))
     }
 }
 
@@ -224,14 +237,36 @@ public final class Tokenizer: Sendable {
 /// type with no lock: each caller owns its own. Bounded by `capacity` pieces; emptied when full.
 public struct BPECache: Sendable {
     public let capacity: Int
-    var entries: [[UInt8]: [Int32]] = [:]
+    /// Pieces of up to 16 bytes (nearly all), keyed by their bytes packed in two words: looking
+    /// one up allocates nothing and hashes three words.
+    var short: [ShortPiece: [Int32]] = [:]
+    var long: [[UInt8]: [Int32]] = [:]
+
+    struct ShortPiece: Hashable {
+        var low: UInt64, high: UInt64, count: Int
+
+        init?(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard bytes.count <= 16 else { return nil }
+            var words: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
+            (low, high, count) = (words.0, words.1, bytes.count)
+        }
+    }
 
     public init(capacity: Int = 16_384) { self.capacity = max(0, capacity) }
 
-    public var count: Int { entries.count }
+    public var count: Int { short.count + long.count }
 
-    mutating func insert(_ piece: [UInt8], _ ids: [Int32]) {
-        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-        entries[piece] = ids
+    func lookup(_ piece: UnsafeBufferPointer<UInt8>) -> [Int32]? {
+        if let key = ShortPiece(piece) { return short[key] }
+        return long[Array(piece)]
+    }
+
+    mutating func insert(_ piece: UnsafeBufferPointer<UInt8>, _ ids: [Int32]) {
+        if count >= capacity {
+            short.removeAll(keepingCapacity: true)
+            long.removeAll(keepingCapacity: true)
+        }
+        if let key = ShortPiece(piece) { short[key] = ids } else { long[Array(piece)] = ids }
     }
 }
