@@ -72,6 +72,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -125,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "baton",
             dependencies: [
-                "BatonModel", "BatonEngine", "BatonKVTransfer", "BatonServer", "BatonRouter", "BatonDeploy",
+                "BatonModel", "BatonEngine", "BatonKVTransfer", "BatonHTTP", "BatonServer", "BatonRouter", "BatonDeploy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -140,9 +140,7 @@ public enum RouterServer {
     public static func run(config: RouterConfig, logger: Logger, shutdownTimeout: Duration = .seconds(30)) async throws {
         let parts = try parts(config: config, logger: logger)
         var groupConfig = ServiceGroupConfiguration(
-            // A service that ends shuts the group down gracefully: cancelling the server could
-            // drop a just-accepted connection, on which NIO traps (apple/swift-nio#3481).
-            services: parts.services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },
+            services: parts.services.map { .endingGracefully($0) },
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         groupConfig.maximumGracefulShutdownDuration = shutdownTimeout
         groupConfig.maximumCancellationDuration = .seconds(5)

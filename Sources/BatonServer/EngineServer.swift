@@ -61,10 +61,8 @@ public enum EngineServer {
         let metrics = EngineMetrics(modelName: config.servedModelName, factory: factory)
         let loader = EngineLoaderService(host: host) { try load(metrics) }
         var groupConfig = ServiceGroupConfiguration(
-            // A model that fails to load shuts the server down gracefully: cancelling it could
-            // drop a just-accepted connection, on which NIO traps (apple/swift-nio#3481), and
-            // the load's error would be lost in the crash.
-            services: [.init(service: loader, failureTerminationBehavior: .gracefullyShutdownGroup), .init(service: app)],
+            // A model that fails to load stops the server gracefully, and its error is what run() throws.
+            services: [.endingGracefully(loader), .endingGracefully(app)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [],
             logger: logger)

@@ -4,6 +4,7 @@
 import ArgumentParser
 import BatonEngine
 import BatonModel
+import BatonRouter  // Duration.seconds
 import Foundation
 
 struct Generate: ParsableCommand {
@@ -102,16 +103,16 @@ struct Tokenize: ParsableCommand {
         print(String(decoding: data, as: UTF8.self))
         if let time {
             var cache = BPECache()
-            func microseconds(_ encode: () -> [Int32]) -> Double {
-                var count = 0
+            func microseconds(_ encode: () -> [Int32]) throws -> Double {
+                var tokens = 0
                 let start = ContinuousClock.now
-                for _ in 0..<time { count &+= encode().count }
+                for _ in 0..<time { tokens += encode().count }
                 let elapsed = ContinuousClock.now - start
-                precondition(count == ids.count * time)
-                return (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(time)
+                guard tokens == ids.count * time else { throw ValidationError("encoding with the piece cache gave another number of tokens") }
+                return elapsed.seconds * 1e6 / Double(time)
             }
-            let cached = microseconds { tokenizer.encode(text, parseSpecial: special, cache: &cache) }
-            let uncached = microseconds { tokenizer.encode(text, parseSpecial: special) }
+            let cached = try microseconds { tokenizer.encode(text, parseSpecial: special, cache: &cache) }
+            let uncached = try microseconds { tokenizer.encode(text, parseSpecial: special) }
             FileHandle.standardError.write(Data(String(format: "tokens=%d bytes=%d cached_us=%.2f uncached_us=%.2f\n", ids.count, text.utf8.count, cached, uncached).utf8))
         }
     }

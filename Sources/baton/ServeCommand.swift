@@ -7,6 +7,7 @@
 
 import ArgumentParser
 import BatonDeploy
+import BatonHTTP
 import BatonRouter
 import Foundation
 import Logging
@@ -84,10 +85,7 @@ struct Serve: AsyncParsableCommand {
             logger.info("ready: \(listen)/v1 serves \(app.model.modelID) (\(String(format: "%.1f", (ContinuousClock.now - t0).seconds)) s after start)")
         }
         var group = ServiceGroupConfiguration(
-            // As RouterServer.run: a service that ends shuts the rest down gracefully, never by cancelling.
-            services: ([supervisor as any Service] + router.services).map {
-                .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
-            },
+            services: ([supervisor as any Service] + router.services).map { .endingGracefully($0) },
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(shutdownTimeout)
             + (app.pools.map(\.llm.deployment.gracefulShutdownTimeout).max() ?? .seconds(20)) + .seconds(5)

@@ -142,40 +142,11 @@ public final class Tokenizer: Sendable {
 
     /// Splits text around special tokens, longest special first (leftmost matches, none
     /// overlapping). Searches the UTF-8 bytes in place: a match of a whole UTF-8 sequence always
-    /// starts and ends on a character boundary, and a byte search (`memchr` to each special's
-    /// first byte; most prompts hold no special) keeps tokenizing a prompt cheap, which the
-    /// router does per request.
+    /// starts and ends on a character boundary, and a byte search (`find`) keeps tokenizing a
+    /// prompt cheap, which the router does per request.
     func partition(_ text: String, parseSpecial: Bool) -> [Fragment] {
         var text = text
-        text.makeContiguousUTF8()
-        return text.utf8.withContiguousStorageIfAvailable { partition(text, bytes: $0, parseSpecial: parseSpecial) }
-            ?? Array(text.utf8).withUnsafeBufferPointer { partition(text, bytes: $0, parseSpecial: parseSpecial) }
-    }
-
-    private func partition(_ text: String, bytes: UnsafeBufferPointer<UInt8>, parseSpecial: Bool) -> [Fragment] {
-        enum Piece { case text(Range<Int>), special(Int32) }
-        var pieces: [Piece] = [.text(0..<bytes.count)]
-        for special in specials where parseSpecial || !special.control {
-            let pattern = special.bytes
-            guard bytes.count >= pattern.count, Self.occurs(pattern, in: bytes) else { continue }
-            var next: [Piece] = []
-            for piece in pieces {
-                guard case .text(let range) = piece else { next.append(piece); continue }
-                var start = range.lowerBound, i = range.lowerBound
-                while i + pattern.count <= range.upperBound {
-                    if bytes[i] == pattern[0] && pattern.withUnsafeBufferPointer({ memcmp(bytes.baseAddress! + i, $0.baseAddress!, $0.count) == 0 }) {
-                        if i > start { next.append(.text(start..<i)) }
-                        next.append(.special(special.id))
-                        i += pattern.count
-                        start = i
-                    } else {
-                        i += 1
-                    }
-                }
-                if start < range.upperBound { next.append(.text(start..<range.upperBound)) }
-            }
-            pieces = next
-        }
+        let pieces = text.withUTF8 { specialPieces($0, parseSpecial: parseSpecial) }
         let utf8 = text.utf8
         return pieces.map {
             switch $0 {
@@ -187,31 +158,56 @@ public final class Tokenizer: Sendable {
         }
     }
 
-    /// Whether `pattern` (not empty) occurs in `bytes`: most specials occur in no prompt, and
-    /// this is all they cost.
-    private static func occurs(_ pattern: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress, bytes.count >= pattern.count else { return false }
-        return pattern.withUnsafeBufferPointer { p in
-            // memchr to each candidate first byte, then one memcmp.
-            let first = Int32(p[0]), end = base + (bytes.count - p.count + 1)
-            var at = UnsafeRawPointer(base)
-            while at < UnsafeRawPointer(end), let hit = memchr(at, first, UnsafeRawPointer(end) - at) {
-                if memcmp(hit, p.baseAddress!, p.count) == 0 { return true }
-                at = UnsafeRawPointer(hit) + 1
+    private enum Piece { case text(Range<Int>), special(Int32) }
+
+    private func specialPieces(_ bytes: UnsafeBufferPointer<UInt8>, parseSpecial: Bool) -> [Piece] {
+        var pieces: [Piece] = [.text(0..<bytes.count)]
+        for special in specials where parseSpecial || !special.control {
+            let pattern = special.bytes
+            // Most specials occur in no prompt, and this one search is all they cost.
+            guard Self.find(pattern, in: bytes, 0..<bytes.count) != nil else { continue }
+            var next: [Piece] = []
+            for piece in pieces {
+                guard case .text(let range) = piece else { next.append(piece); continue }
+                var start = range.lowerBound
+                while let at = Self.find(pattern, in: bytes, start..<range.upperBound) {
+                    if at > start { next.append(.text(start..<at)) }
+                    next.append(.special(special.id))
+                    start = at + pattern.count
+                }
+                if start < range.upperBound { next.append(.text(start..<range.upperBound)) }
             }
-            return false
+            pieces = next
+        }
+        return pieces
+    }
+
+    /// Where `pattern` (not empty) first occurs in `bytes[range]`: `memchr` to each candidate
+    /// first byte, then one `memcmp`.
+    private static func find(_ pattern: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        guard range.count >= pattern.count, let base = bytes.baseAddress else { return nil }
+        return pattern.withUnsafeBufferPointer { p in
+            let lastStart = range.upperBound - p.count
+            var i = range.lowerBound
+            while i <= lastStart, let hit = memchr(base + i, Int32(p[0]), lastStart - i + 1) {
+                let at = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
+                if memcmp(hit, p.baseAddress!, p.count) == 0 { return at }
+                i = at + 1
+            }
+            return nil
         }
     }
 
     private func encodeOrdinary(_ text: Substring, into out: inout [Int32], cache: inout BPECache) {
-        // ASCII text (most prompts) is split as bytes, in place; the pieces are the same.
+        // ASCII text (most prompts) is split as its bytes, in place; the pieces are the same.
+        var text = text
         var pieces: [Range<Int>] = []
-        let doneAsASCII = text.utf8.withContiguousStorageIfAvailable { bytes in
+        let wasASCII = text.withUTF8 { bytes in
             guard PreTokenizer.splitASCII(bytes, into: &pieces) else { return false }
             for piece in pieces { encodePiece(UnsafeBufferPointer(rebasing: bytes[piece]), into: &out, cache: &cache) }
             return true
         }
-        if doneAsASCII == true { return }
+        if wasASCII { return }
         let scalars = Array(text.unicodeScalars)
         var utf8: [UInt8] = []
         for piece in PreTokenizer.split(scalars) {
