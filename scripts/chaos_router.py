@@ -4,8 +4,8 @@ Usage: chaos_router.py BATON_BINARY [--seconds 60] [--clients 16] [--kill-every 
 
 Starts 2 prefill (`kv_producer`) and 2 decode (`kv_consumer`) `baton engine` processes (SmolLM2,
 `--threads 1`, a 3 s KV lease) and `baton router` in front of them. `--clients` threads stream
-requests through the router for `--seconds` (chat and completions, short prompts that go the
-local path and long ones that are split), while every `--kill-every` seconds a random engine is
+requests through the router (`--wait-for-decode 30`, as under `baton serve`) for `--seconds`
+(chat and completions, short prompts that go the local path and long ones that are split), while every `--kill-every` seconds a random engine is
 killed with SIGKILL and restarted on the same ports. Every request is recorded:
 
   failed before its first byte   must not happen: a 503/429 counts too, unless at some moment
@@ -367,8 +367,11 @@ def run_chaos(binary, logdir, prefills, decodes, seconds=60, clients=16, kill_ev
     seed = seed if seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
     engines = list(prefills) + list(decodes)
+    # The killer restarts what it kills, as `baton serve`'s supervisor does: the router runs with
+    # serve's --wait-for-decode 30, so a request that finds no decode up, or its prefill tries
+    # used up by kills and the decode's queue full, waits for the pool to recover, not a 503.
     router = Router("chaos", binary, logdir, [e.url for e in prefills], [e.url for e in decodes],
-                    split_threshold=32, health_interval=0.5, scrape_interval=0.5)
+                    split_threshold=32, health_interval=0.5, scrape_interval=0.5, wait_for_decode=30)
     if routers is not None:
         routers.append(router)
     router.start()

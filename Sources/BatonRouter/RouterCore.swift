@@ -51,6 +51,11 @@ public final class RouterCore: Sendable {
         carryOut(actions)
     }
 
+    /// A local fallback on `i` sent its first byte (see `EndpointPool.fallbackPrefilled`).
+    func fallbackPrefilled(_ i: Int) {
+        state.withLock { $0.fallbackPrefilled(i) }
+    }
+
     func started(_ indices: [Int]) {
         let members = state.withLock { s in indices.map { s.pool.members[$0] } }
         for (i, m) in zip(indices, members) { metrics.endpoint(i, m) }

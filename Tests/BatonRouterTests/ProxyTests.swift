@@ -128,6 +128,52 @@ import Testing
         #expect(m.contains(#"baton_router_retries_total{role="prefill"} 1"#))
     }
 
+    @Test(arguments: [false, true]) func aFallbackWaitsForRoomOnTheDecodeWhichAStreamingFallbackFrees(prefillDrained: Bool) async throws {
+        // Two splits whose prefills fail together (or with the only prefill drained), one local
+        // fallback allowed on the decode: the second waits (waitForDecode) rather than a 503, and
+        // gets the room when the first sends its first byte, long before the first's stream ends.
+        let p = try await FakeUpstream.start { _ in
+            try? await Task.sleep(for: .milliseconds(300))  // both are in the prefill when it fails
+            return .json(status: 500, body: Data("{}".utf8))
+        }
+        let (release, open) = AsyncStream<Void>.makeStream()
+        let arrivals = Mutex(0)
+        let d = try await FakeUpstream.start { _ in
+            let n = arrivals.withLock { n in
+                defer { n += 1 }
+                return n
+            }
+            guard n == 0 else { return .stream(chunks: ["data: {\"n\":\"second\"}\n\n", "data: [DONE]\n\n"]) }
+            try? await Task.sleep(for: .milliseconds(500))  // the second is refused meanwhile
+            return .stream(chunks: ["data: {\"n\":\"first\"}\n\n", "data: [DONE]\n\n"], release: release)
+        }
+        let router = try await LiveRouter.start(prefill: [p.url], decode: [d.url]) {
+            $0.prefillTries = 1
+            $0.localFallbackMaxWaiting = 1
+            $0.waitForDecode = .seconds(20)
+        }
+        defer { Task { await router.stop(); p.stop(); d.stop() } }
+        if prefillDrained { router.core.drain(p.url) }
+        // No shared prefix, so neither is cached on the decode when the other is recorded there.
+        let (bodyA, bodyB) = (#"{"prompt":"\#(Self.long)","stream":true}"#, #"{"prompt":"\#(String(repeating: "b", count: 300))","stream":true}"#)
+        let a = Task { try await router.post("/v1/completions", bodyA) }
+        let b = Task { try await router.post("/v1/completions", bodyB) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while d.received.count < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(d.received.count == 2, "the second reached the decode while the first still streamed")
+        open.yield()
+        let answers = [try await a.value, try await b.value]
+        #expect(answers.map(\.status) == [200, 200], "\(answers)")
+        #expect(answers.allSatisfy { $0.headers["x-baton-route"] == "local" && $0.body.hasSuffix("data: [DONE]\n\n") })
+        #expect(Set(answers.compactMap { $0.body.contains("first") ? "first" : $0.body.contains("second") ? "second" : nil }) == ["first", "second"])
+        let reason = prefillDrained ? "no_prefill_healthy" : "prefill_failed"
+        #expect(router.metrics().contains(#"baton_router_fallbacks_total{reason="\#(reason)"} 2"#))
+        #expect(p.received.count == (prefillDrained ? 0 : 2))
+        if prefillDrained { #expect(router.core.splitsWithoutPrefill() == 2, "each request counted once, not per wait") }
+        let decode = try #require(router.core.members().first { $0.member.role == .decode }?.member)
+        #expect(decode.inFlight == 0 && decode.fallbacksInFlight == 0)
+    }
+
     @Test func prefillFailurePolicyFailAnswers503WithRetryAfter() async throws {
         let p = try await FakeUpstream.start { _ in .json(status: 500, body: Data("{}".utf8)) }
         let d = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("local")) }

@@ -139,6 +139,24 @@ import Testing
         t.scraped(1, load: EndpointLoad(waiting: 2, running: 0, kvUsage: 0))
         guard case .reject = t.decide(Self.request(200)).decision else { Issue.record("queue ignored"); return }
         #expect(s.splitsWithoutPrefill == 4)
+        _ = s.decide(Self.request(200, seed: 3), again: true)  // a request decided again after a wait
+        #expect(s.splitsWithoutPrefill == 4)
+    }
+
+    @Test func aFallbackThatIsStreamingNoLongerCountsAgainstTheBound() {
+        // The bound limits local prefills; a fallback past its first byte is a decode like any other.
+        var s = Self.prefillDown()
+        for seed in 1...2 {
+            #expect(s.decide(Self.request(200, seed: Int32(seed))).decision == .local(decode: 1, reason: .noPrefillHealthy, fallback: true))
+        }
+        guard case .reject = s.decide(Self.request(200, seed: 3)).decision else { Issue.record("bound not reached"); return }
+        s.fallbackPrefilled(1)
+        #expect(s.pool.members[1].fallbacksInFlight == 1 && s.pool.members[1].inFlight == 2)
+        #expect(s.decide(Self.request(200, seed: 4)).decision == .local(decode: 1, reason: .noPrefillHealthy, fallback: true))
+        guard case .reject = s.decide(Self.request(200, seed: 5)).decision else { Issue.record("bound not held"); return }
+        // The streaming one ends as a plain request: the count of fallbacks is untouched.
+        _ = s.requestEnded(1, outcome: .success, now: .now)
+        #expect(s.pool.members[1].fallbacksInFlight == 2 && s.pool.members[1].inFlight == 2)
     }
 
     @Test func withNoPrefillPoolEveryRequestIsLocalWithoutTheFallbackBound() {

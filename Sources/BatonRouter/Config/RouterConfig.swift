@@ -106,7 +106,9 @@ public struct RouterConfig: Sendable {
     public var maxBodyBytes: Int = 4 << 20
     public var retryAfterSeconds: Int = 1
     /// When no decode endpoint is up, a request (or a decode retry) waits up to this long for
-    /// one to come back before its 503. Zero: answer at once. `baton serve` waits 30 s, since
+    /// one to come back before its 503; so does a split that no prefill could take (none up, or
+    /// every try failed) while its decode's queue has no room for a local fallback (under
+    /// `prefillFailure: .local`). Zero: answer at once. `baton serve` waits 30 s, since
     /// its supervisor restarts a dead engine within seconds.
     public var waitForDecode: Duration = .zero
     /// Serve the local path's common case on the client connection's event loop (FastLane.swift:

@@ -64,8 +64,9 @@ public struct RoutingState: Sendable {
 
     /// Picks the decode, then local or split (DESIGN.md, "Request lifecycle"), and counts the
     /// request in flight on the endpoints it names. `heldBlocks`: the prompt's leading blocks
-    /// the decode probably held before this request.
-    public mutating func decide(_ r: RoutingRequest) -> (decision: Decision, heldBlocks: Int) {
+    /// the decode probably held before this request. `again`: the same request decided once
+    /// more after a wait (it is counted in `splitsWithoutPrefill` only the first time).
+    public mutating func decide(_ r: RoutingRequest, again: Bool = false) -> (decision: Decision, heldBlocks: Int) {
         let decode: Int
         switch pick(.decode, r, excluding: []) {
         case .picked(let d): decode = d
@@ -85,7 +86,7 @@ public struct RoutingState: Sendable {
             record(r, prefill: p, decode: decode)
             return (.split(prefill: p, decode: decode), held)
         }
-        splitsWithoutPrefill += 1
+        if !again { splitsWithoutPrefill += 1 }
         return (fallback(decode, r, reason: .noPrefillHealthy), held)
     }
 
@@ -217,6 +218,11 @@ public struct RoutingState: Sendable {
         let actions = pool.requestEnded(i, outcome: outcome, fallback: fallback, now: now)
         forgetEjected(actions)
         return actions
+    }
+
+    /// A local fallback on `i` sent its first byte: it no longer counts against the fallback bound.
+    public mutating func fallbackPrefilled(_ i: Int) {
+        pool.fallbackPrefilled(i)
     }
 
     public mutating func healthChecked(_ i: Int, ok: Bool, reason: String = "", now: ContinuousClock.Instant) -> [EndpointPool.Action] {

@@ -43,7 +43,9 @@ public struct EndpointPool: Sendable {
         public internal(set) var health: Health = .healthy
         /// Requests the router has sent there that have not ended.
         public internal(set) var inFlight = 0
-        /// Of those, local-path requests that came as a prefill fallback.
+        /// Of those, local-path requests that came as a prefill fallback and have no first byte
+        /// yet: the local prefills the fallback bound counts (once streaming, a fallback is a
+        /// decode like any other).
         public internal(set) var fallbacksInFlight = 0
         public internal(set) var load: EndpointLoad?
         public internal(set) var backoff: Duration
@@ -87,6 +89,13 @@ public struct EndpointPool: Sendable {
     public mutating func requestStarted(_ i: Int, fallback: Bool = false) {
         members[i].inFlight += 1
         if fallback { members[i].fallbacksInFlight += 1 }
+    }
+
+    /// A local fallback's first byte: its prefill is done, so it leaves `fallbacksInFlight` (it
+    /// ends later with `fallback: false`).
+    public mutating func fallbackPrefilled(_ i: Int) {
+        precondition(members[i].fallbacksInFlight > 0, "fallbackPrefilled without a fallback in flight")
+        members[i].fallbacksInFlight -= 1
     }
 
     public mutating func requestEnded(_ i: Int, outcome: Outcome, fallback: Bool = false, now: ContinuousClock.Instant) -> [Action] {

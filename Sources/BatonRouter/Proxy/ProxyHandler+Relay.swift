@@ -89,12 +89,13 @@ extension ProxyHandler {
             return nil
         }
         firstByte(call, path: path, status: status)
+        if fallback { core.fallbackPrefilled(d) }
         let router = core
         return Response(
             status: .ok, headers: [.contentType: contentType, .cacheControl: "no-cache"],
             body: ResponseBody { writer in
                 var outcome = EndpointPool.Outcome.success
-                defer { router.ended(d, outcome, fallback: fallback) }
+                defer { router.ended(d, outcome) }
                 do {
                     try await writer.write(head)
                 } catch {

@@ -86,8 +86,9 @@ struct ProxyHandler: Sendable {
     }
 
     /// `attempt()` until it gives a value, again every 100 ms for up to `waitForDecode` while it
-    /// does not (no decode is up: one may be restarting); nil if none came. Throws when the
-    /// client leaves.
+    /// does not (no decode is up, or a failed split's decode has no room for the prompt: an
+    /// engine may be restarting, a queue draining); nil if none came. Throws when the client
+    /// leaves.
     func untilDecodeUp<T>(_ attempt: () -> T?) async throws -> T? {
         let deadline = ContinuousClock.now + config.waitForDecode
         while true {
@@ -98,10 +99,16 @@ struct ProxyHandler: Sendable {
     }
 
     func route(_ call: Call) async throws -> Response {
+        // No decode up, or no prefill up and the decode without room for a local fallback: wait
+        // (up to waitForDecode) for the pool to recover.
         var rejected: (decision: Decision, heldBlocks: Int)?
         let (decision, held) = try await untilDecodeUp {
-            let decided = core.state.withLock { $0.decide(call.routing) }
-            guard case .reject(_, .noDecodeHealthy) = decided.decision else { return decided }
+            let decided = core.state.withLock { $0.decide(call.routing, again: rejected != nil) }
+            switch decided.decision {
+            case .reject(_, .noDecodeHealthy): break
+            case .reject(_, .noPrefillHealthy) where config.prefillFailure == .local: break
+            default: return decided
+            }
             rejected = decided
             return nil
         } ?? rejected!
@@ -139,7 +146,15 @@ struct ProxyHandler: Sendable {
                 return response
             case .failed:
                 core.ended(d, .neutral)
-                let next = core.state.withLock { $0.fallback(d, call.routing, reason: .prefillFailed) }
+                // Under the local policy a full decode queue is waited out (up to waitForDecode),
+                // not a 503 at once: the local prefills in flight there end at their first bytes.
+                var refused: Decision?
+                let next = try await untilDecodeUp {
+                    let next = core.state.withLock { $0.fallback(d, call.routing, reason: .prefillFailed) }
+                    guard case .reject = next, config.prefillFailure == .local else { return next }
+                    refused = next
+                    return nil
+                } ?? refused!
                 guard case .local(let d, let reason, _) = next else {
                     let error = if case .reject(let e, _) = next { e } else { APIError.server("no fallback") }
                     core.metrics.decision(path: "none", reason: .prefillFailed)
