@@ -5,8 +5,9 @@ Usage: chaos_router.py BATON_BINARY [--seconds 60] [--clients 16] [--kill-every 
 Starts 2 prefill (`kv_producer`) and 2 decode (`kv_consumer`) `baton engine` processes (SmolLM2,
 `--threads 1`, a 3 s KV lease) and `baton router` in front of them. `--clients` threads stream
 requests through the router (`--wait-for-decode 30`, as under `baton serve`) for `--seconds`
-(chat and completions, short prompts that go the local path and long ones that are split), while every `--kill-every` seconds a random engine is
-killed with SIGKILL and restarted on the same ports. Every request is recorded:
+(chat and completions, short prompts that go the local path and long ones that are split),
+while every `--kill-every` seconds a random engine is killed with SIGKILL and restarted on the
+same ports. Every request is recorded:
 
   failed before its first byte   must not happen: a 503/429 counts too, unless at some moment
                                  between sending and the answer no engine of one role was alive

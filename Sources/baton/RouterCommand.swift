@@ -36,7 +36,7 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Seconds: the whole decode call.") var requestTimeout = 600.0
     @Option(help: "Seconds between health checks of each endpoint.") var healthInterval = 1.0
     @Option(help: "Seconds between load scrapes of each endpoint's /metrics.") var scrapeInterval = 1.0
-    @Option(help: "Seconds a request waits for a decode to come back when none is up (or, no prefill able to take it, for room on the decode's queue), before its 503 (0: at once).")
+    @Option(help: "Seconds a request waits before its 503 for a decode to come back when none is up, or, when no prefill can take it, for room on the decode's queue (0: at once).")
     var waitForDecode = 0.0
     @Option(help: "Largest request body in bytes.") var maxBodyBytes = 4 << 20
     @Option(help: "Seconds streams in flight get after SIGTERM.") var shutdownTimeout = 30.0

@@ -165,7 +165,7 @@ import Testing
         let answers = [try await a.value, try await b.value]
         #expect(answers.map(\.status) == [200, 200], "\(answers)")
         #expect(answers.allSatisfy { $0.headers["x-baton-route"] == "local" && $0.body.hasSuffix("data: [DONE]\n\n") })
-        #expect(Set(answers.compactMap { $0.body.contains("first") ? "first" : $0.body.contains("second") ? "second" : nil }) == ["first", "second"])
+        #expect(answers.contains { $0.body.contains("first") } && answers.contains { $0.body.contains("second") })
         let reason = prefillDrained ? "no_prefill_healthy" : "prefill_failed"
         #expect(router.metrics().contains(#"baton_router_fallbacks_total{reason="\#(reason)"} 2"#))
         #expect(p.received.count == (prefillDrained ? 0 : 2))
@@ -177,10 +177,15 @@ import Testing
     @Test func prefillFailurePolicyFailAnswers503WithRetryAfter() async throws {
         let p = try await FakeUpstream.start { _ in .json(status: 500, body: Data("{}".utf8)) }
         let d = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("local")) }
-        let router = try await LiveRouter.start(prefill: [p.url], decode: [d.url]) { $0.prefillFailure = .fail }
+        let router = try await LiveRouter.start(prefill: [p.url], decode: [d.url]) {
+            $0.prefillFailure = .fail
+            $0.waitForDecode = .seconds(20)  // no wait under `fail`: no local prefill will come
+        }
         defer { Task { await router.stop(); p.stop(); d.stop() } }
+        let started = ContinuousClock.now
         let a = try await router.post("/v1/completions", #"{"prompt":"\#(Self.long)"}"#)
         #expect(a.status == 503 && a.headers["retry-after"] == "1")
+        #expect(ContinuousClock.now - started < .seconds(10), "the 503 came after a wait")
         let error = try JSONDecoder().decode(APIError.Body.self, from: Data(a.body.utf8))
         #expect(error.error.type == "service_unavailable")
         #expect(d.received.isEmpty)

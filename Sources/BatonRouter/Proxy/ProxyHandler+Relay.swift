@@ -46,9 +46,9 @@ extension ProxyHandler {
                 core.ended(d, .failure("decode call failed: \(error)"), fallback: fallback)
             }
             guard attempts < config.decodeTries,
-                  let next = try await untilDecodeUp({
-                      core.state.withLock { $0.nextDecode(call.routing, excluding: tried, fallback: fallback, group: group) }
-                  }) else {
+                  let next = try await waitingForDecode(
+                      { _ in core.state.withLock { $0.nextDecode(call.routing, excluding: tried, fallback: fallback, group: group) } },
+                      until: { $0 != nil }) else {
                 let error = APIError.unavailable("No decode endpoint could take the request.", retryAfter: config.retryAfterSeconds)
                 core.metrics.request(path: path, code: error.status)
                 throw error

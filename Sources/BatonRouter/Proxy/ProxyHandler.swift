@@ -85,33 +85,35 @@ struct ProxyHandler: Sendable {
         var routing: RoutingRequest
     }
 
-    /// `attempt()` until it gives a value, again every 100 ms for up to `waitForDecode` while it
-    /// does not (no decode is up, or a failed split's decode has no room for the prompt: an
-    /// engine may be restarting, a queue draining); nil if none came. Throws when the client
-    /// leaves.
-    func untilDecodeUp<T>(_ attempt: () -> T?) async throws -> T? {
+    /// `attempt(again)` once, then every 100 ms for up to `waitForDecode` while `settled` is
+    /// false for its answer (an engine may be restarting, a queue draining); the last answer
+    /// either way. Throws when the client leaves.
+    func waitingForDecode<T>(_ attempt: (_ again: Bool) -> T, until settled: (T) -> Bool) async throws -> T {
         let deadline = ContinuousClock.now + config.waitForDecode
+        var again = false
         while true {
-            if let value = attempt() { return value }
-            guard ContinuousClock.now < deadline else { return nil }
+            let answer = attempt(again)
+            if settled(answer) || ContinuousClock.now >= deadline { return answer }
             try await Task.sleep(for: .milliseconds(100))
+            again = true
+        }
+    }
+
+    /// A rejection that waiting may undo: no decode up (one may come back), or no prefill able
+    /// to take the split while the decode has no room for the fallback (under the local policy,
+    /// room comes as the local prefills there reach their first bytes).
+    func mayPass(_ decision: Decision) -> Bool {
+        switch decision {
+        case .reject(_, .noDecodeHealthy): true
+        case .reject(_, .noPrefillHealthy), .reject(_, .prefillFailed): config.prefillFailure == .local
+        default: false
         }
     }
 
     func route(_ call: Call) async throws -> Response {
-        // No decode up, or no prefill up and the decode without room for a local fallback: wait
-        // (up to waitForDecode) for the pool to recover.
-        var rejected: (decision: Decision, heldBlocks: Int)?
-        let (decision, held) = try await untilDecodeUp {
-            let decided = core.state.withLock { $0.decide(call.routing, again: rejected != nil) }
-            switch decided.decision {
-            case .reject(_, .noDecodeHealthy): break
-            case .reject(_, .noPrefillHealthy) where config.prefillFailure == .local: break
-            default: return decided
-            }
-            rejected = decided
-            return nil
-        } ?? rejected!
+        let decided = try await waitingForDecode(
+            { again in core.state.withLock { $0.decide(call.routing, again: again) } }, until: { !mayPass($0.decision) })
+        let (decision, held) = (decided.decision, decided.heldBlocks)
         core.metrics.prefix(hit: held, of: call.routing.blockHashes.count)
         switch decision {
         case .reject(let error, let reason):
@@ -146,15 +148,8 @@ struct ProxyHandler: Sendable {
                 return response
             case .failed:
                 core.ended(d, .neutral)
-                // Under the local policy a full decode queue is waited out (up to waitForDecode),
-                // not a 503 at once: the local prefills in flight there end at their first bytes.
-                var refused: Decision?
-                let next = try await untilDecodeUp {
-                    let next = core.state.withLock { $0.fallback(d, call.routing, reason: .prefillFailed) }
-                    guard case .reject = next, config.prefillFailure == .local else { return next }
-                    refused = next
-                    return nil
-                } ?? refused!
+                let next = try await waitingForDecode(
+                    { _ in core.state.withLock { $0.fallback(d, call.routing, reason: .prefillFailed) } }, until: { !mayPass($0) })
                 guard case .local(let d, let reason, _) = next else {
                     let error = if case .reject(let e, _) = next { e } else { APIError.server("no fallback") }
                     core.metrics.decision(path: "none", reason: .prefillFailed)
