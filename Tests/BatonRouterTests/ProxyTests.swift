@@ -174,6 +174,33 @@ import Testing
         #expect(decode.inFlight == 0 && decode.fallbacksInFlight == 0)
     }
 
+    @Test func aFailedSplitWhoseDecodeWentAwayFallsBackOnAnotherDecode() async throws {
+        // The split's decode is drained while its prefill runs; when the prefill fails, the local
+        // fallback goes to the other decode rather than a 503.
+        let p = try await FakeUpstream.start { _ in
+            try? await Task.sleep(for: .milliseconds(300))
+            return .json(status: 500, body: Data("{}".utf8))
+        }
+        let d1 = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("one")) }
+        let d2 = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("two")) }
+        let router = try await LiveRouter.start(prefill: [p.url], decode: [d1.url, d2.url]) { $0.prefillTries = 1 }
+        defer { Task { await router.stop(); p.stop(); d1.stop(); d2.stop() } }
+        let answer = Task { try await router.post("/v1/completions", #"{"prompt":"\#(Self.long)"}"#) }
+        var chosen: String?
+        let deadline = ContinuousClock.now + .seconds(10)
+        while chosen == nil, ContinuousClock.now < deadline {
+            chosen = router.core.members().first { $0.member.role == .decode && $0.member.inFlight == 1 }?.member.endpoint.url
+            if chosen == nil { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let split = try #require(chosen, "the split never counted its decode")
+        router.core.drain(split)
+        let a = try await answer.value
+        let other = split == d1.url ? d2.url : d1.url
+        #expect(a.status == 200 && a.headers["x-baton-route"] == "local" && a.headers["x-baton-decode"] == other, "\(a)")
+        #expect(router.metrics().contains(#"baton_router_fallbacks_total{reason="prefill_failed"} 1"#))
+        #expect(d1.received.count + d2.received.count == 1)
+    }
+
     @Test func prefillFailurePolicyFailAnswers503WithRetryAfter() async throws {
         let p = try await FakeUpstream.start { _ in .json(status: 500, body: Data("{}".utf8)) }
         let d = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("local")) }

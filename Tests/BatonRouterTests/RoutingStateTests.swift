@@ -143,6 +143,30 @@ import Testing
         #expect(s.splitsWithoutPrefill == 4)
     }
 
+    @Test func aFallbackGoesToAnotherDecodeWhenItsOwnIsGoneOrFull() {
+        // A failed split's fallback may come after a wait for room, by which time its decode can
+        // have died or still be full; the prompt then goes to another decode that has room.
+        var c = Self.config(prefill: 1, decode: 2)
+        c.localFallbackMaxWaiting = 1
+        var s = RoutingState(config: c)
+        guard case .split(0, let d) = s.decide(Self.request(200, seed: 1)).decision else { Issue.record("no split"); return }
+        let other = d == 1 ? 2 : 1
+        _ = s.requestEnded(d, outcome: .neutral, now: .now)
+        s.drain(d)
+        #expect(s.fallback(d, Self.request(200, seed: 1), reason: .prefillFailed) == .local(decode: other, reason: .prefillFailed, fallback: true))
+        // Both decodes are up again; the other is full (its fallback is prefilling), the first is not.
+        var t = RoutingState(config: c)
+        t.scraped(other, load: EndpointLoad(waiting: 1, running: 0, kvUsage: 0))
+        #expect(t.fallback(other, Self.request(200, seed: 2), reason: .prefillFailed) == .local(decode: d, reason: .prefillFailed, fallback: true))
+        // Neither has room: 503.
+        #expect(t.fallback(other, Self.request(200, seed: 3), reason: .prefillFailed).rejected)
+        // The local policy only.
+        var f = c
+        f.prefillFailure = .fail
+        var u = RoutingState(config: f)
+        #expect(u.fallback(d, Self.request(200, seed: 4), reason: .prefillFailed).rejected)
+    }
+
     @Test func aFallbackThatIsStreamingNoLongerCountsAgainstTheBound() {
         // The bound limits local prefills; a fallback past its first byte is a decode like any other.
         var s = Self.prefillDown()
@@ -238,3 +262,8 @@ extension RoutingStateTests {
         #expect(index.matchedBlocks(a) == 2, "a keeps its first two blocks")
     }
 }
+
+extension Decision {
+    var rejected: Bool { if case .reject = self { true } else { false } }
+}
+

@@ -113,18 +113,25 @@ public struct RoutingState: Sendable {
         return nil
     }
 
-    /// No prefill can serve: the local path on `decode` if the policy and its queue allow, else
-    /// 503. The decode must not be counted in flight for this request (a failed split ends its
-    /// count first).
+    /// No prefill can serve: the local path on `decode` if the policy and its queue allow, else on
+    /// the best other decode whose queue allows (a failed split that waited for room may find its
+    /// decode gone or still full), else 503. The decode must not be counted in flight for this
+    /// request (a failed split ends its count first).
     public mutating func fallback(_ decode: Int, _ r: RoutingRequest, reason: DecisionReason) -> Decision {
-        let m = pool.members[decode]
-        guard config.prefillFailure == .local, pool.isUp(decode),
-              (m.load?.waiting ?? 0) + m.fallbacksInFlight < config.localFallbackMaxWaiting else {
-            return .reject(.unavailable(
-                reason == .prefillFailed ? "The prefill failed and the decode cannot take the prompt itself now." : "No prefill endpoint is healthy and the decode cannot take the prompt itself now.",
-                retryAfter: config.retryAfterSeconds), reason: reason)
+        if config.prefillFailure == .local {
+            if hasFallbackRoom(decode) { return local(decode, r, reason: reason, fallback: true) }
+            let full = Set(pool.indices(.decode).filter { !hasFallbackRoom($0) })
+            if case .picked(let other) = pick(.decode, r, excluding: full) { return local(other, r, reason: reason, fallback: true) }
         }
-        return local(decode, r, reason: reason, fallback: true)
+        return .reject(.unavailable(
+            reason == .prefillFailed ? "The prefill failed and no decode can take the prompt itself now." : "No prefill endpoint is healthy and no decode can take the prompt itself now.",
+            retryAfter: config.retryAfterSeconds), reason: reason)
+    }
+
+    /// `i` is up and its waiting queue, with the router's local prefills there, is under the bound.
+    private func hasFallbackRoom(_ i: Int) -> Bool {
+        let m = pool.members[i]
+        return pool.isUp(i) && (m.load?.waiting ?? 0) + m.fallbacksInFlight < config.localFallbackMaxWaiting
     }
 
     /// Another prefill for a split whose prefill failed: one not tried yet if any is up, else

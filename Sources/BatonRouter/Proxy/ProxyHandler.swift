@@ -3,7 +3,7 @@
 //
 //   split: prefill P (max_tokens 1, do_remote_decode) ─ 2xx ─▶ decode D (P's kv_transfer_params)
 //            │ unreachable / 5xx / timeout: another P (bounded), then local on D if its queue
-//            │   allows (prefill_failure: local), else 503
+//            │   allows, or on another decode whose queue does (prefill_failure: local), else 503
 //            └ 4xx: the client's fault, passed through
 //   decode:  fails before its first byte: another D, same body; dies mid-stream: an SSE error
 //            event and [DONE]; the client goes away: the upstream call is cancelled.
