@@ -57,7 +57,7 @@ import Testing
         #expect(try Self.baton(sampled).stdout == (try Self.baton(sampled).stdout))
     }
 
-    @Test func badArgumentsAreClearErrors() throws {
+    @Test func badArgumentsAreClearErrors() async throws {
         let r = try Self.baton(["generate", "--model", "/nonexistent.gguf", "--prompt", "x"])
         #expect(r.status != 0)
         #expect(r.stderr.contains("neither a known model"))
@@ -71,7 +71,7 @@ import Testing
         #expect(empty.status != 0 && empty.stderr.contains("empty"), "\(empty.stderr)")
         // The engine server: a model that fails to load ends the process with the load's error
         // (a graceful shutdown of the listening server, not a crash or a hang).
-        let engine = try Self.baton(["engine", "--model", "/nonexistent.gguf", "--port", "\(Int.random(in: 20000..<30000))"])
+        let engine = try Self.baton(["engine", "--model", "/nonexistent.gguf", "--port", "\(try await freeLoopbackPort())"])
         #expect(engine.status == 1 && engine.stderr.contains("neither a known model"), "\(engine.status) \(engine.stderr)")
         let notGGUF = try Self.baton(["tokenize", "--model", #filePath, "x"])
         #expect(notGGUF.status != 0 && notGGUF.stderr.contains("not a GGUF file"))
