@@ -37,7 +37,7 @@ public enum PromptInput: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let v = try? c.decode(String.self) { self = .text(v) }
+        if let v = try c.decodeStringIfString() { self = .text(v) }
         else if let v = try? c.decode([String].self) { self = .texts(v) }
         else if let v = try? c.decode([Int].self) { self = .tokens(v) }
         else if let v = try? c.decode([[Int]].self) { self = .tokenLists(v) }
@@ -69,7 +69,7 @@ public struct MessageContent: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { text = ""; return }
-        if let s = try? c.decode(String.self) { text = s; return }
+        if let s = try c.decodeStringIfString() { text = s; return }
         let parts = try c.decode([Part].self)
         for p in parts where p.type != "text" {
             throw DecodingError.dataCorrupted(.init(
@@ -81,5 +81,23 @@ public struct MessageContent: Codable, Sendable, Equatable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(text)
+    }
+}
+
+extension SingleValueDecodingContainer {
+    /// The value if it is a string, nil if it is another kind of value. A string Foundation
+    /// cannot read (invalid UTF-8, an unpaired surrogate) is an error, not another kind: a field
+    /// that tries several kinds would otherwise report the last kind it tried.
+    public func decodeStringIfString() throws -> String? {
+        do {
+            return try decode(String.self)
+        } catch DecodingError.typeMismatch(_, _), DecodingError.valueNotFound(_, _) {
+            return nil
+        } catch let error as DecodingError {
+            throw error
+        } catch {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: codingPath, debugDescription: "not a valid string (invalid UTF-8 or an unpaired surrogate)", underlyingError: error))
+        }
     }
 }

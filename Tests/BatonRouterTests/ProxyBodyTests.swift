@@ -69,7 +69,8 @@ import Testing
 
     @Test func badBodiesAre400s() {
         for (bad, says) in [("", "not valid JSON"), ("{", "not valid JSON"), ("[1]", "must be a JSON object"), ("\"text\"", "must be a JSON object"),
-                            (#"{"messages":[{"role":1}]}"#, "messages[0].role")] {
+                            (#"{"messages":[{"role":1}]}"#, "messages[0].role"), (#"{"prompt":"\ud800"}"#, "'prompt': not a valid string"),
+                            (#"{"messages":[{"role":"user","content":"\udc00"}]}"#, "'messages[0].content': not a valid string")] {
             #expect("\(bad)", performing: { try ProxyBody(Data(bad.utf8)) }, throws: { ($0 as? APIError).map { $0.status == 400 && $0.message.contains(says) } ?? false })
         }
     }

@@ -29,6 +29,52 @@ import Testing
         }
     }
 
+    /// Foundation reports an integer field given 2.5 or 2^70 as a body that is not JSON at all;
+    /// the 400 names the field instead.
+    @Test func aValueThatDoesNotFitItsFieldIsNamed() {
+        func failure<T: Decodable>(_ type: T.Type, _ json: String) -> APIError? {
+            do {
+                _ = try APIError.decodingBody(T.self, from: Data(json.utf8))
+                return nil
+            } catch { return error }
+        }
+        let fraction = failure(CompletionRequest.self, #"{"prompt":"a","temperature":0.5,"max_tokens":2.5}"#)
+        #expect(fraction?.param == "max_tokens" && fraction?.message.contains("2.5") == true, "\(String(describing: fraction))")
+        let big = failure(CompletionRequest.self, #"{"prompt":"a","seed":1180591620717411303424,"top_p":0.9}"#)
+        #expect(big?.param == "seed", "\(String(describing: big))")
+        // A bad value after the required key in decoding order: removing the required key fails
+        // for that key, which must not be taken for the culprit.
+        let late = failure(ChatCompletionRequest.self, #"{"messages":[{"role":"user","content":"hi"}],"top_k":3.5}"#)
+        #expect(late?.param == "top_k", "\(String(describing: late))")
+        let bad = failure(CompletionRequest.self, #"{"prompt":"a","#)
+        #expect(bad?.code == "invalid_json" && bad?.param == nil)
+        #expect(failure(CompletionRequest.self, "[1]")?.message == "The request body must be a JSON object.")
+        #expect(failure(CompletionRequest.self, "null")?.message == "The request body must be a JSON object.")
+        #expect(failure(CompletionRequest.self, #"{"prompt":"a","max_tokens":3}"#) == nil)
+    }
+
+    /// A string Foundation cannot read is named as such, not as the last kind a field of several
+    /// kinds tried.
+    @Test func anUnreadableStringIsNamed() {
+        func failure<T: Decodable>(_ type: T.Type, _ data: Data) -> APIError? {
+            do {
+                _ = try APIError.decodingBody(T.self, from: data)
+                return nil
+            } catch { return error }
+        }
+        let invalidUTF8 = Data(#"{"prompt":"a"#.utf8) + [0xFF, 0xFE] + Data(#""}"#.utf8)
+        for (type, data, param) in [
+            (CompletionRequest.self as any Decodable.Type, invalidUTF8, "prompt"),
+            (CompletionRequest.self, Data(#"{"prompt":"\ud800"}"#.utf8), "prompt"),
+            (ChatCompletionRequest.self, Data(#"{"messages":[{"role":"user","content":"\udc00x"}]}"#.utf8), "messages[0].content"),
+        ] {
+            let e = failure(type, data)
+            #expect(e?.param == param && e?.message.contains("not a valid string") == true, "\(String(describing: e))")
+        }
+        let kind = failure(CompletionRequest.self, Data(#"{"prompt":5}"#.utf8))
+        #expect(kind?.message == "'prompt': expected a string, a list of strings, or token ids.", "\(String(describing: kind))")
+    }
+
     @Test func kvTransferParamsTakeVLLMsCapturedBodies() throws {
         // vLLM 0.32's decode request, as captured (../shared/ref/vllm-pd-capture/demo-1_3): block
         // ids nested one level, extra fields Baton does not use.

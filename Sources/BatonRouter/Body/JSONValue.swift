@@ -2,6 +2,7 @@
 // bodies and relays `kv_transfer_params` verbatim (vLLM adds fields Baton does not know:
 // `dcp_size`, `transfer_mode`, …), so it keeps what it does not understand.
 
+import BatonOpenAI
 import Foundation
 
 public enum JSONValue: Codable, Sendable, Equatable {
@@ -19,9 +20,16 @@ public enum JSONValue: Codable, Sendable, Equatable {
         else if let v = try? c.decode(Bool.self) { self = .bool(v) }
         else if let v = try? c.decode(Int.self) { self = .int(v) }
         else if let v = try? c.decode(Double.self) { self = .double(v) }
-        else if let v = try? c.decode(String.self) { self = .string(v) }
-        else if let v = try? c.decode([JSONValue].self) { self = .array(v) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        else if let v = try c.decodeStringIfString() { self = .string(v) }
+        else {
+            // Not a list at this level: an object. An error inside a list (an unreadable string)
+            // is reported as it is.
+            do {
+                self = .array(try c.decode([JSONValue].self))
+            } catch DecodingError.typeMismatch(_, let ctx) where ctx.codingPath.count == c.codingPath.count {
+                self = .object(try c.decode([String: JSONValue].self))
+            }
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {

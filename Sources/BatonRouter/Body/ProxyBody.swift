@@ -32,16 +32,7 @@ public struct ProxyBody: Sendable {
     }
 
     public init(_ data: Data) throws(APIError) {
-        let decoded: Decoded
-        do {
-            decoded = try JSONDecoder().decode(Decoded.self, from: data)
-        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
-            throw .invalid("The request body is not valid JSON (\(context.debugDescription)).")
-        } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
-            throw .invalid("The request body must be a JSON object.")
-        } catch {
-            throw .decoding(error)
-        }
+        let decoded = try APIError.decodingBody(Decoded.self, from: data)
         var fields = decoded.fields
         prompt = decoded.prompt
         if fields.removeValue(forKey: "kv_transfer_params") != nil {

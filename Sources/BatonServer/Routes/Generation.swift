@@ -45,7 +45,7 @@ struct Generation: Sendable {
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer) throws(APIError) -> T {
-        do { return try JSONDecoder().decode(T.self, from: Data(buffer: body)) } catch { throw .decoding(error) }
+        try APIError.decodingBody(T.self, from: Data(buffer: body))
     }
 
     // MARK: Parsing
