@@ -36,7 +36,8 @@ extension APIError {
     /// value it cannot convert (a fraction or an out-of-range number for an integer field, an
     /// unpaired surrogate in a string) as if the whole body were not JSON; when the body is a JSON
     /// object, the field is found by decoding the body without each of its keys in turn (an
-    /// error path only, and only for objects of at most `maxProbedKeys` keys).
+    /// error path only, and only while the keys times the body's bytes stay under
+    /// `maxProbedBytes`, so a large bad body costs no more than a few good ones).
     public static func decodingBody<T: Decodable>(_ type: T.Type, from data: Data, decoder: JSONDecoder = JSONDecoder()) throws(APIError) -> T {
         do {
             return try decoder.decode(T.self, from: data)
@@ -48,13 +49,13 @@ extension APIError {
         }
     }
 
-    public static let maxProbedKeys = 64
+    public static let maxProbedBytes = 16 << 20
 
     /// The 400 naming the top-level key whose value `type` cannot take, when `data` is a JSON
     /// object and removing that one key removes the failure; nil otherwise.
     static func unfit<T: Decodable>(_ type: T.Type, in data: Data, decoder: JSONDecoder) -> APIError? {
         guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any],
-              object.count <= maxProbedKeys else { return nil }
+              object.count * data.count <= maxProbedBytes else { return nil }
         // Without the culprit the body decodes, or fails otherwise. Without a required key it
         // fails for that key first, which says nothing: one of those is the culprit if no other is.
         var required: String?
