@@ -34,6 +34,8 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Seconds: connect to an engine.") var connectTimeout = 2.0
     @Option(help: "Seconds: the whole prefill call.") var prefillTimeout = 60.0
     @Option(help: "Seconds: the whole decode call.") var requestTimeout = 600.0
+    @Option(help: "Seconds: close a client connection with no request for this long, or whose request stopped arriving for this long while nothing is answered on it (0: never).")
+    var idleTimeout = 60.0
     @Option(help: "Seconds between health checks of each endpoint.") var healthInterval = 1.0
     @Option(help: "Seconds between load scrapes of each endpoint's /metrics.") var scrapeInterval = 1.0
     @Option(help: "Seconds a request waits before its 503 for a decode to come back when none is up, or, when no prefill can take it, for room on the decode's queue (0: at once).")
@@ -64,6 +66,7 @@ struct RouterCommand: AsyncParsableCommand {
         c.timeouts.connect = try Self.seconds(connectTimeout, "--connect-timeout")
         c.timeouts.prefill = try Self.seconds(prefillTimeout, "--prefill-timeout")
         c.timeouts.request = try Self.seconds(requestTimeout, "--request-timeout")
+        c.timeouts.idle = idleTimeout == 0 ? nil : try Self.seconds(idleTimeout, "--idle-timeout")
         c.health.checkInterval = try Self.seconds(healthInterval, "--health-interval")
         c.health.scrapeInterval = try Self.seconds(scrapeInterval, "--scrape-interval")
         c.maxBodyBytes = maxBodyBytes

@@ -63,7 +63,7 @@ import Testing
               prefill_failure: fail
               tokenizer: remote
               weights: {prefix: 1, load: 0.5, session: 3}
-              timeouts: {connect_s: 1, prefill_s: 30, request_s: 120}
+              timeouts: {connect_s: 1, prefill_s: 30, request_s: 120, idle_s: 0}
               health: {check_interval_s: 0.5}
               colour: blue
             """)
@@ -73,6 +73,7 @@ import Testing
         #expect(r.splitThreshold == 128 && r.sessionHeader == "x-conv" && r.prefillFailure == .fail)
         #expect(r.weights == ScoreWeights(prefix: 1, load: 0.5, session: 3))
         #expect(r.timeouts.connect == .seconds(1) && r.timeouts.prefill == .seconds(30) && r.timeouts.request == .seconds(120))
+        #expect(r.timeouts.idle == nil, "idle_s: 0 is never")
         #expect(r.health.checkInterval == .milliseconds(500))
         #expect(r.blockSize == 32)
         #expect(r.prefill.isEmpty && r.decode.isEmpty)

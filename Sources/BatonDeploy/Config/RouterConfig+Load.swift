@@ -47,6 +47,10 @@ extension RouterConfig {
             if let v = tm.take("prefill_s") { timeouts.prefill = try v.seconds(atLeast: 0.001) }
             if let v = tm.take("request_s") { timeouts.request = try v.seconds(atLeast: 0.001) }
             if let v = tm.take("health_check_s") { timeouts.healthCheck = try v.seconds(atLeast: 0.001) }
+            if let v = tm.take("idle_s") {
+                let idle = try v.seconds(atLeast: 0)
+                timeouts.idle = idle == .zero ? nil : idle
+            }
             tm.finish()
         }
         if let h = map.take("health") {

@@ -10,15 +10,20 @@ import NIOHTTPTypesHTTP1
 struct RouterHTTP1Channel: ServerChildChannel {
     let http1: HTTP1Channel
     let fastLane: FastLaneShared?
+    /// Client connections idle this long are closed (IdleConnections.swift); nil: never.
+    let idleTimeout: TimeAmount?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<HTTP1Channel.Value> {
-        let fastLane = fastLane
+        let (fastLane, idleTimeout) = (fastLane, idleTimeout)
         return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            let pipeline = channel.pipeline.syncOperations
+            let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
+            // decoder → idle closer → fast lane → Hummingbird's codec
+            if let idleTimeout { try pipeline.addHandler(IdleConnectionCloser(timeout: idleTimeout), position: .before(codec)) }
             if let fastLane {
-                let pipeline = channel.pipeline.syncOperations
                 // Set up on the channel's event loop, whose engine connections the lane uses.
                 let lane = FastLane(shared: fastLane, upstreams: fastLane.loops.forLoop(channel.eventLoop))
-                try pipeline.addHandler(lane, position: .before(try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)))
+                try pipeline.addHandler(lane, position: .before(codec))
             }
             return value
         }
@@ -37,7 +42,7 @@ extension HTTPServerBuilder {
         return .init { responder in
             RouterHTTP1Channel(
                 http1: HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [NoHalfClosure()])),
-                fastLane: fastLane)
+                fastLane: fastLane, idleTimeout: core.config.timeouts.idle.map { .nanoseconds($0.nanoseconds) })
         }
     }
 }
