@@ -56,6 +56,7 @@ public enum EngineServer {
         let host = EngineHost()
         let app = Application(
             router: router(host: host, config: config, registry: registry),
+            server: .http1(configuration: .init(idleTimeout: config.idleTimeoutSeconds.map { .milliseconds(Int64($0 * 1000)) })),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "baton"),
             logger: logger)
         let metrics = EngineMetrics(modelName: config.servedModelName, factory: factory)

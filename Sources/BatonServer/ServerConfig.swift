@@ -15,10 +15,13 @@ public struct ServerConfig: Sendable {
     public var retryAfterSeconds: Int
     /// Seconds running requests get to finish after SIGTERM before they are aborted.
     public var shutdownTimeoutSeconds: Double
+    /// Seconds after which a connection with no request, or whose request stopped arriving, is
+    /// closed (uvicorn's timeout_keep_alive under vLLM); nil: never.
+    public var idleTimeoutSeconds: Double?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, servedModelName: String, apiKey: String? = nil,
-        maxBodyBytes: Int = 4 << 20, retryAfterSeconds: Int = 1, shutdownTimeoutSeconds: Double = 30
+        maxBodyBytes: Int = 4 << 20, retryAfterSeconds: Int = 1, shutdownTimeoutSeconds: Double = 30, idleTimeoutSeconds: Double? = 60
     ) {
         self.host = host
         self.port = port
@@ -27,5 +30,6 @@ public struct ServerConfig: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.retryAfterSeconds = retryAfterSeconds
         self.shutdownTimeoutSeconds = shutdownTimeoutSeconds
+        self.idleTimeoutSeconds = idleTimeoutSeconds
     }
 }

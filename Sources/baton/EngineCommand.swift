@@ -30,6 +30,8 @@ struct Engine: AsyncParsableCommand {
     @Option(help: "Require 'Authorization: Bearer KEY' (default: $BATON_API_KEY).") var apiKey: String?
     @Option(help: "Largest request body in bytes.") var maxBodyBytes = 4 << 20
     @Option(help: "Seconds running requests get after SIGTERM.") var shutdownTimeout: Double = 30
+    @Option(help: "Seconds: close a connection with no request for this long, or whose request stopped arriving for this long (0: never).")
+    var idleTimeout: Double = 60
     @OptionGroup(title: "Prefill/decode disaggregation") var kv: KVTransferOptions
 
     func validate() throws {
@@ -44,6 +46,7 @@ struct Engine: AsyncParsableCommand {
         _ = try Self.parseBytes(kvCacheMemory)
         if let cpuAffinity { _ = try ProcessControl.parseCPUList(cpuAffinity) }
         _ = try kv.config()
+        guard idleTimeout >= 0, idleTimeout < 1e6 else { throw ValidationError("--idle-timeout must be 0 (never) or a positive number of seconds") }
         guard maxWaiting >= 1, maxBodyBytes >= 1024, shutdownTimeout >= 0 else {
             throw ValidationError("--max-waiting ≥ 1, --max-body-bytes ≥ 1024 and --shutdown-timeout ≥ 0")
         }
@@ -85,7 +88,7 @@ struct Engine: AsyncParsableCommand {
         let name = servedModelName ?? modelOptions.model
         let config = ServerConfig(
             host: host, port: port, servedModelName: name, apiKey: key, maxBodyBytes: maxBodyBytes,
-            shutdownTimeoutSeconds: shutdownTimeout)
+            shutdownTimeoutSeconds: shutdownTimeout, idleTimeoutSeconds: idleTimeout == 0 ? nil : idleTimeout)
         let options = self
         let log = logger
         try await EngineServer.run(config: config, logger: logger) { metrics in

@@ -37,14 +37,6 @@ import Testing
         #expect(s.check(now: Self.at(10_230)) == .close)
     }
 
-    /// Reads until the router closes the connection; the time it took.
-    static func untilClosed(port: Int, send: String) async throws -> (text: String, seconds: Double) {
-        let start = ContinuousClock.now
-        let text = try await RawHTTP.exchange(port: port, send: send, until: "\u{0}never")
-        let took = ContinuousClock.now - start
-        return (text, Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
-    }
-
     @Test(arguments: [true, false]) func idleConnectionsAreClosedAndLongAnswersAreNot(fastLane: Bool) async throws {
         let d = try await FakeUpstream.start { r in
             guard r.json?["stream"] as? Bool == true else { return .json(status: 200, body: completionJSON("kept")) }
@@ -64,12 +56,12 @@ import Testing
         }
         defer { Task { await router.stop(); d.stop() } }
         // A head that never ends (slowloris): closed, with nothing answered.
-        let partial = try await Self.untilClosed(port: router.port, send: "POST /v1/completions HTTP/1.1\r\nHost: x\r\n")
+        let partial = try await RawHTTP.untilClosed(port: router.port, send: "POST /v1/completions HTTP/1.1\r\nHost: x\r\n")
         #expect(partial.text.isEmpty && partial.seconds < 10, "\(partial)")
         // Answered, then kept alive with nothing more: closed after the answer.
         let body = #"{"prompt":"hi"}"#
         let request = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-        let kept = try await Self.untilClosed(port: router.port, send: request)
+        let kept = try await RawHTTP.untilClosed(port: router.port, send: request)
         #expect(kept.text.hasPrefix("HTTP/1.1 200") && kept.text.contains("kept") && kept.seconds < 10, "\(kept)")
         // A stream whose parts come further apart than the idle timeout goes out whole.
         let streamBody = #"{"prompt":"hi","stream":true}"#

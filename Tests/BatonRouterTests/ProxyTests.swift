@@ -413,47 +413,6 @@ extension ProxyTests {
     }
 }
 
-/// A loopback client that writes bytes as given (pipelining included) and reads until `until`
-/// has come, the server closes, or 60 s pass (in the full suite the live-engine tests keep both
-/// cores busy and the in-process router took over 10 s to answer once: the read timed out empty). Its blocking socket calls run on a thread of its
-/// own: blocking one of Swift concurrency's few threads would starve the in-process router and
-/// fake engine it talks to.
-enum RawHTTP {
-    static func exchange(port: Int, send: String, until: String) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try blockingExchange(port: port, send: send, until: until) }) }.start()
-        }
-    }
-
-    private static func blockingExchange(port: Int, send: String, until: String) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXFailure(what: "socket") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw POSIXFailure(what: "connect") }
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let bytes = Array(send.utf8)
-        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else { throw POSIXFailure(what: "write") }
-        var received = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while !String(decoding: received, as: UTF8.self).contains(until) {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { break }
-            received += buffer[0..<n]
-        }
-        return String(decoding: received, as: UTF8.self)
-    }
-
-    struct POSIXFailure: Error { var what: String }
-}
-
 extension ProxyTests {
     /// A decode past `timeouts.request` counts as failed (ejected) and, with no other decode, the
     /// client gets a 503, on the fast lane as on the slow path.

@@ -3,6 +3,7 @@
 // SIGTERM lets a running stream finish and exits 0.
 
 import BatonOpenAI
+import BatonTesting
 import Foundation
 import Testing
 
@@ -115,6 +116,24 @@ private func metric(_ text: String, _ name: String, label: String = "") -> Doubl
             #expect(metric(text, "vllm:kv_cache_usage_perc") == 0, "no block is referenced")
         }
         #expect((metric(text, "vllm:generation_tokens_total") ?? 0) < 3000)
+    }
+
+    @Test func idleConnectionsAreClosedAndLongStreamsAreNot() async throws {
+        let e = try await LiveEngine(extra: ["--idle-timeout", "0.5"])
+        defer { e.stop() }
+        func request(_ body: String) -> String {
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(e.apiKey)\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        }
+        let partial = try await RawHTTP.untilClosed(port: e.port, send: "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
+        #expect(partial.text.isEmpty && partial.seconds < 10, "\(partial)")
+        let kept = try await RawHTTP.untilClosed(port: e.port, send: request(chat("hi", maxTokens: 2)))
+        #expect(kept.text.hasPrefix("HTTP/1.1 200") && kept.seconds < 10, "\(kept)")
+        // 200 tokens take well over the half second on this machine; the stream must go out whole.
+        let streamed = try await RawHTTP.untilClosed(
+            port: e.port, send: request(chat("Tell me a story.", maxTokens: 200, stream: true, extra: #","ignore_eos":true"#)))
+        #expect(streamed.text.contains("data: [DONE]"), "\(streamed.text.suffix(300))")
+        #expect(streamed.seconds > 0.5, "the stream outlasted the idle timeout (else this checks nothing)")
     }
 
     @Test func aFullQueueAnswers429WithRetryAfter() async throws {
