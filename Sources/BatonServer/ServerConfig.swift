@@ -16,12 +16,14 @@ public struct ServerConfig: Sendable {
     /// Seconds running requests get to finish after SIGTERM before they are aborted.
     public var shutdownTimeoutSeconds: Double
     /// Seconds after which a connection with no request, or whose request stopped arriving, is
-    /// closed (uvicorn's timeout_keep_alive under vLLM); nil: never.
+    /// closed (uvicorn's timeout_keep_alive under vLLM); nil: never. Longer than the router's
+    /// pool keeps an idle engine connection (60 s), so the router, not the engine, closes those:
+    /// a request sent just as the engine closed would count against a healthy engine.
     public var idleTimeoutSeconds: Double?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, servedModelName: String, apiKey: String? = nil,
-        maxBodyBytes: Int = 4 << 20, retryAfterSeconds: Int = 1, shutdownTimeoutSeconds: Double = 30, idleTimeoutSeconds: Double? = 60
+        maxBodyBytes: Int = 4 << 20, retryAfterSeconds: Int = 1, shutdownTimeoutSeconds: Double = 30, idleTimeoutSeconds: Double? = 75
     ) {
         self.host = host
         self.port = port

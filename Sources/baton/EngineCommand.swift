@@ -31,7 +31,7 @@ struct Engine: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes.") var maxBodyBytes = 4 << 20
     @Option(help: "Seconds running requests get after SIGTERM.") var shutdownTimeout: Double = 30
     @Option(help: "Seconds: close a connection with no request for this long, or whose request stopped arriving for this long (0: never).")
-    var idleTimeout: Double = 60
+    var idleTimeout: Double = 75
     @OptionGroup(title: "Prefill/decode disaggregation") var kv: KVTransferOptions
 
     func validate() throws {
