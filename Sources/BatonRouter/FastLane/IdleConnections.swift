@@ -101,7 +101,8 @@ final class IdleConnectionCloser: ChannelDuplexHandler, RemovableChannelHandler 
             guard let self else { return }
             self.timer = nil
             switch self.state.check(now: .now()) {
-            case .close: context.close(promise: nil)
+            // From the pipeline's tail, so the fast lane flushes what it holds first.
+            case .close: context.channel.close(promise: nil)
             case .check(let at): self.arm(context: context, at: at)
             }
         }
