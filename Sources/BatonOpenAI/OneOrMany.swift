@@ -15,8 +15,19 @@ public enum OneOrMany<T: Codable & Sendable & Equatable>: Codable, Sendable, Equ
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let v = try? c.decode(T.self) { self = .one(v); return }
-        self = .many(try c.decode([T].self))
+        do {
+            self = .one(try c.decode(T.self))
+        } catch DecodingError.typeMismatch(_, let ctx) where ctx.codingPath.count == c.codingPath.count {
+            self = .many(try c.decode([T].self))  // not one value of T here: a list of them
+        } catch let error as DecodingError {
+            throw error
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: Self.unreadable, underlyingError: error))
+        }
+    }
+
+    static var unreadable: String {
+        T.self == String.self ? "not a valid string (invalid UTF-8 or an unpaired surrogate)" : "not a valid value"
     }
 
     public func encode(to encoder: any Encoder) throws {

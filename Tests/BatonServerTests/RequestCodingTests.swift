@@ -67,6 +67,7 @@ import Testing
             (CompletionRequest.self as any Decodable.Type, invalidUTF8, "prompt"),
             (CompletionRequest.self, Data(#"{"prompt":"\ud800"}"#.utf8), "prompt"),
             (ChatCompletionRequest.self, Data(#"{"messages":[{"role":"user","content":"\udc00x"}]}"#.utf8), "messages[0].content"),
+            (CompletionRequest.self, Data(#"{"prompt":"a","stop":"\ud800"}"#.utf8), "stop"),
         ] {
             let e = failure(type, data)
             #expect(e?.param == param && e?.message.contains("not a valid string") == true, "\(String(describing: e))")
