@@ -393,6 +393,23 @@ extension ProxyTests {
 
     /// Two requests written back to back on one connection (HTTP pipelining) are answered in
     /// order, the second only after the first.
+    @Test(arguments: [true, false]) func garbageAfterARequestIsAnswered400AfterIt(fastLane: Bool) async throws {
+        // The decoder fails on the bytes after a whole request: that request is still answered,
+        // and then the 400 and the close, in order (the fast lane once let the 400 overtake it).
+        let d = try await FakeUpstream.start { _ in
+            try? await Task.sleep(for: .milliseconds(100))
+            return .json(status: 200, body: completionJSON("answered"))
+        }
+        let router = try await LiveRouter.start(prefill: [], decode: [d.url]) { $0.fastLane = fastLane }
+        defer { Task { await router.stop(); d.stop() } }
+        let body = #"{"prompt":"hi"}"#
+        let request = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        let raw = try await RawHTTP.untilClosed(port: router.port, send: request + "GARBAGE\r\n\r\n").text
+        let answer = try #require(raw.range(of: "answered"), "\(raw)")
+        let bad = try #require(raw.range(of: "HTTP/1.1 400 Bad Request"), "\(raw)")
+        #expect(raw.hasPrefix("HTTP/1.1 200 OK") && answer.upperBound <= bad.lowerBound, "\(raw)")
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         let d = try await FakeUpstream.start { r in
             let text = (r.json?["prompt"] as? String) ?? ""

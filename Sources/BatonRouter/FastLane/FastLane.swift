@@ -72,6 +72,9 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
     private var deadlineTimer: Scheduled<Void>?
     /// The server asked to close idle connections while an answer of ours was going out.
     private var quiescePending: (any Sendable)?
+    /// The HTTP/1 decoder failed on bytes after a request whose answer was still owed: passed on
+    /// (Hummingbird answers 400 and closes) once the answers before it have gone out.
+    private var errorPending: (any Error)?
 
     init(shared: FastLaneShared, upstreams: LoopUpstreams) {
         self.shared = shared
@@ -198,6 +201,14 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if relay != nil || !queued.isEmpty {
+            errorPending = error
+            return
+        }
+        context.fireErrorCaught(error)
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent, relay != nil || reading != nil || !queued.isEmpty {
             quiescePending = ChannelShouldQuiesceEvent()
@@ -252,6 +263,10 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
         if readHeld {
             readHeld = false
             context.read()
+        }
+        if relay == nil, let error = errorPending {
+            errorPending = nil
+            context.fireErrorCaught(error)
         }
         if relay == nil, reading == nil, let event = quiescePending {
             quiescePending = nil
