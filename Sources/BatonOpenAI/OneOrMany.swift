@@ -81,7 +81,13 @@ public struct MessageContent: Codable, Sendable, Equatable {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { text = ""; return }
         if let s = try c.decodeStringIfString() { text = s; return }
-        let parts = try c.decode([Part].self)
+        let parts: [Part]
+        do {
+            parts = try c.decode([Part].self)
+        } catch DecodingError.typeMismatch(_, let ctx) where ctx.codingPath.count == c.codingPath.count {
+            throw DecodingError.typeMismatch(
+                MessageContent.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a string or a list of content parts"))
+        }
         for p in parts where p.type != "text" {
             throw DecodingError.dataCorrupted(.init(
                 codingPath: decoder.codingPath, debugDescription: "content part type '\(p.type)' is not supported (only 'text')"))

@@ -74,6 +74,8 @@ import Testing
         }
         let kind = failure(CompletionRequest.self, Data(#"{"prompt":5}"#.utf8))
         #expect(kind?.message == "'prompt': expected a string, a list of strings, or token ids.", "\(String(describing: kind))")
+        let content = failure(ChatCompletionRequest.self, Data(#"{"messages":[{"role":"user","content":5}]}"#.utf8))
+        #expect(content?.message == "'messages[0].content': expected a string or a list of content parts.", "\(String(describing: content))")
     }
 
     @Test func kvTransferParamsTakeVLLMsCapturedBodies() throws {
