@@ -71,12 +71,12 @@ extension APIError {
                 required = required ?? key
                 continue
             } catch {}
-            return unfit(key, object[key]!)
+            return notFitting(key, object[key]!)
         }
-        return required.map { unfit($0, object[$0]!) }
+        return required.map { notFitting($0, object[$0]!) }
     }
 
-    private static func unfit(_ key: String, _ value: Any) -> APIError {
+    private static func notFitting(_ key: String, _ value: Any) -> APIError {
         let shown = (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]))
             .map { String(decoding: $0.prefix(40), as: UTF8.self) } ?? "the value"
         return .invalid(

@@ -28,9 +28,31 @@ public enum RawHTTP {
     }
 
     private static func blockingExchange(port: Int, send: String, until: String) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXFailure(what: "socket") }
-        defer { close(fd) }
+        let socket = try LoopbackSocket(port: port, readTimeoutSeconds: 60)
+        let bytes = Array(send.utf8)
+        guard bytes.withUnsafeBytes({ write(socket.fd, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw LoopbackSocket.Failure(what: "write")
+        }
+        var received = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !String(decoding: received, as: UTF8.self).contains(until) {
+            let n = buffer.withUnsafeMutableBytes { read(socket.fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { break }
+            received += buffer[0..<n]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+}
+
+/// A blocking loopback TCP connection; reads time out after `readTimeoutSeconds`.
+public final class LoopbackSocket {
+    public let fd: Int32
+    public struct Failure: Error { public var what: String }
+    public enum Ending: Equatable { case closed, timedOut, sentBytes }
+
+    public init(port: Int, readTimeoutSeconds: Int = 10) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(what: "socket") }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -38,20 +60,23 @@ public enum RawHTTP {
         let connected = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw POSIXFailure(what: "connect") }
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let bytes = Array(send.utf8)
-        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else { throw POSIXFailure(what: "write") }
-        var received = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while !String(decoding: received, as: UTF8.self).contains(until) {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { break }
-            received += buffer[0..<n]
+        guard connected == 0 else {
+            close(fd)
+            throw Failure(what: "connect")
         }
-        return String(decoding: received, as: UTF8.self)
+        var timeout = timeval(tv_sec: readTimeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    public struct POSIXFailure: Error { public var what: String }
+    deinit { close(fd) }
+
+    /// How the connection ended from the server's side, for a client that sends nothing: closed
+    /// (EOF or reset), nothing within the read timeout, or bytes the server sent unasked.
+    public func readUntilClosed() -> Ending {
+        var byte: UInt8 = 0
+        let n = read(fd, &byte, 1)
+        if n > 0 { return .sentBytes }
+        if n == 0 || errno == ECONNRESET { return .closed }
+        return .timedOut
+    }
 }
