@@ -111,6 +111,29 @@ import Testing
         #expect(router.core.members().first { $0.member.endpoint.url == bad.url }?.member.health != .healthy)
     }
 
+    /// An engine that closes a kept-alive connection as a request arrives on it (uvicorn closes
+    /// idle ones after 5 s) never read that request: it goes again on a new connection and does
+    /// not count against the engine, on the local path (either lane) and on both calls of a split.
+    @Test(arguments: [true, false]) func aRequestOnAConnectionTheEngineClosedIsSentAgain(fastLane: Bool) async throws {
+        let p = try await ClosingUpstream.start(body: String(decoding: completionJSON("x", kv: prefillParams), as: UTF8.self), stream: "")
+        let d = try await ClosingUpstream.start(
+            body: String(decoding: completionJSON("ok"), as: UTF8.self), stream: "data: {\"n\":1}\n\ndata: [DONE]\n\n")
+        let router = try await LiveRouter.start(prefill: [p.url], decode: [d.url]) { $0.fastLane = fastLane }
+        defer { Task { await router.stop(); await p.stop(); await d.stop() } }
+        for i in 0..<8 {
+            // Long prompts that share no prefix, so that each is a split.
+            let prompt = i < 4 ? "hi" : String(repeating: "\(i)", count: 300)
+            let stream = i % 2 == 1
+            let a = try await router.post("/v1/completions", #"{"prompt":"\#(prompt)","stream":\#(stream)}"#)
+            #expect(a.status == 200, "request \(i): \(a.body)")
+            #expect(a.body.contains(stream ? "[DONE]" : "ok") && a.headers["x-baton-route"] == (i < 4 ? "local" : "split"))
+        }
+        #expect(d.answered == 8 && p.answered == 4)
+        #expect(d.closed >= 3 && p.closed >= 1, "kept-alive connections were reused and closed under requests")
+        #expect(router.core.members().allSatisfy { $0.member.health == .healthy && $0.member.inFlight == 0 })
+        #expect(router.metrics().contains("baton_router_fast_lane_total \(fastLane ? 4 : 0)"))
+    }
+
     @Test func aFailedPrefillFallsBackToTheLocalPath() async throws {
         let p = try await FakeUpstream.start { _ in .json(status: 503, body: Data("{}".utf8)) }
         let noParams = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("x")) }

@@ -41,15 +41,38 @@ public struct Upstream: Sendable {
         request.headers.add(name: "X-Request-Id", value: requestId)
         if let auth = self.authorization ?? authorization { request.headers.add(name: "Authorization", value: auth) }
         request.body = .bytes(ByteBuffer(bytes: body))
-        return try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+        return try await execute(request, timeout: timeout)
     }
 
     /// GETs a small body (`/health`, `/metrics`, `/v1/models`).
     func get(_ endpoint: Endpoint, path: String, timeout: Duration, limit: Int = 1 << 20) async throws -> (status: Int, body: ByteBuffer) {
         var request = HTTPClientRequest(url: endpoint.url + path)
         if let authorization { request.headers.add(name: "Authorization", value: authorization) }
-        let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+        let response = try await execute(request, timeout: timeout)
         let body = try await response.body.collect(upTo: limit)
         return (Int(response.status.code), body)
+    }
+
+    /// Sends `request` once more, on another connection, when the engine closed the kept-alive
+    /// connection it went out on before answering: an engine closes idle connections (uvicorn in
+    /// front of vLLM after 5 s, sooner than the pool lets them go), and one that closes as the
+    /// request arrives never read it. Not the engine's failure, so not counted as one; a second
+    /// close is (an engine that died mid-request refuses the new connection, and that counts).
+    /// nginx does the same for its cached upstream connections; the fast lane does it too.
+    private func execute(_ request: HTTPClientRequest, timeout: Duration) async throws -> HTTPClientResponse {
+        let deadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
+        do {
+            return try await client.execute(request, deadline: deadline)
+        } catch where Self.closedUnderRequest(error) && !Task.isCancelled {
+            return try await client.execute(request, deadline: deadline)
+        }
+    }
+
+    /// The connection closed before any answer: a FIN (AsyncHTTPClient's remoteConnectionClosed),
+    /// or a reset when the engine closed with the request unread in its socket.
+    static func closedUnderRequest(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError { return error == .remoteConnectionClosed }
+        if let error = error as? IOError { return error.errnoCode == ECONNRESET || error.errnoCode == EPIPE }
+        return false
     }
 }
