@@ -92,15 +92,12 @@ public final class ClosingUpstream: Sendable {
 
         private func answer(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
             let text: String, type: String
-            switch (head.method, head.uri) {
-            case (.POST, _):
+            if head.method == .POST {
                 counts.answered.add(1, ordering: .relaxed)
                 let streaming = String(buffer: received).contains(#""stream":true"#)
                 (text, type) = streaming ? (stream, "text/event-stream") : (body, "application/json")
-            case (_, "/v1/models"):
-                (text, type) = (#"{"object":"list","data":[{"id":"smollm2","object":"model"}]}"#, "application/json")
-            default:
-                (text, type) = ("", "text/plain")
+            } else {
+                (text, type) = ("", "text/plain")  // /health, /metrics
             }
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: type)

@@ -18,7 +18,8 @@ extension FastLane: UpstreamDelegate {
         var sentAt = NIODeadline.now()
         var phase = Phase.connecting
         var paused = false
-        /// A reused connection that broke before any answer is tried once more on a new one.
+        /// The request went once more after its connection closed before any answer
+        /// (`Upstream.closedUnderRequest`).
         var retriedStale = false
 
         enum Phase {
@@ -162,8 +163,8 @@ extension FastLane: UpstreamDelegate {
             core.logger.warning("decode stream broke", metadata: ["request_id": "\(relay.plan.requestId)", "error": "\(error)"])
             context.write(wrapOutboundOut(.body(.byteBuffer(ProxyHandler.streamError(error)))), promise: nil)
             finish(relay, outcome: .failure("the decode's stream broke: \(error)"), context: context)
-        case .awaitingHead where !relay.retriedStale:
-            // A kept-alive connection the engine had closed: not the engine's failure.
+        case .awaitingHead where !relay.retriedStale && Upstream.closedUnderRequest(error):
+            // Maybe a kept-alive connection the engine was closing: not the engine's failure.
             relay.retriedStale = true
             connect(relay)
         default:

@@ -36,9 +36,6 @@ final class UpstreamConnection {
     let endpoint: Endpoint
     /// The endpoint's index in the router's pool (stable for its URL), which keys the idle lists.
     let slot: Int
-    /// Whether it has carried a request before (a reused connection may have been closed by
-    /// the engine in the meantime: its failure before any answer is not the engine's fault).
-    var reused = false
     fileprivate(set) var keepAlive = true
     /// Reading was stopped (the client could not take more) and must resume before reuse.
     fileprivate var paused = false
@@ -178,7 +175,6 @@ final class LoopUpstreams {
                 c.channel.close(promise: nil)
                 continue
             }
-            c.reused = true
             return done(.success(c))
         }
         ClientBootstrap(group: eventLoop)

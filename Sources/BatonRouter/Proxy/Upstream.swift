@@ -59,6 +59,7 @@ public struct Upstream: Sendable {
     /// request arrives never read it. Not the engine's failure, so not counted as one; a second
     /// close is (an engine that died mid-request refuses the new connection, and that counts).
     /// nginx does the same for its cached upstream connections; the fast lane does it too.
+    /// Any other failure (a malformed answer, a timeout) is the engine's at once.
     private func execute(_ request: HTTPClientRequest, timeout: Duration) async throws -> HTTPClientResponse {
         let deadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
         do {
@@ -68,9 +69,11 @@ public struct Upstream: Sendable {
         }
     }
 
-    /// The connection closed before any answer: a FIN (AsyncHTTPClient's remoteConnectionClosed),
-    /// or a reset when the engine closed with the request unread in its socket.
+    /// The connection closed before any answer: a FIN (AsyncHTTPClient's remoteConnectionClosed,
+    /// the fast lane's UpstreamClosed), or a reset when the engine closed with the request unread
+    /// in its socket. The slow path and the fast lane send the request again on these alone.
     static func closedUnderRequest(_ error: any Error) -> Bool {
+        if error is UpstreamClosed { return true }
         if let error = error as? HTTPClientError { return error == .remoteConnectionClosed }
         if let error = error as? IOError { return error.errnoCode == ECONNRESET || error.errnoCode == EPIPE }
         return false
