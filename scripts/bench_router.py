@@ -2,7 +2,7 @@
 """What `baton router` adds in front of a fast upstream, beside nginx `proxy_pass` in the same run.
 
   python3 scripts/bench_router.py [--repeat 5] [--requests 2000] [--duration 10] [--connections 32]
-                                  [--nginx-workers 2] [--nginx-layout separate|shared] [--router-flag F] [--no-stream] [--no-decompose] [--no-build] [--json FILE]
+                                  [--nginx-workers 2] [--nginx-layout separate|shared] [--router-flag F] [--baton BIN] [--no-stream] [--no-decompose] [--no-build] [--json FILE]
 
 Two nginx instances (non-daemon children, each its own prefix and conf in a temp dir,
 --nginx-workers workers each; --nginx-layout shared puts all four server blocks in one):
@@ -45,6 +45,7 @@ import sys
 import tempfile
 import time
 
+import enginelib
 from enginelib import ROOT, build_release, free_ports, metrics, start_router
 
 COMPLETION = json.dumps({
@@ -273,13 +274,17 @@ def main():
     ap.add_argument("--decompose-duration", type=int, default=5, help="seconds per wrk run of the router-only rows")
     ap.add_argument("--no-build", action="store_true", help="use the release binary as it is")
     ap.add_argument("--router-flag", action="append", default=[], help="an extra `baton router` flag (repeatable), e.g. --router-flag=--no-fast-lane")
+    ap.add_argument("--baton", help="run this baton binary as the router, not the release build (implies --no-build); "
+                                    "for A/B runs of two builds")
     ap.add_argument("--json", help="also write every sample to this file")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally below stops nginx and the routers
 
     ensure_tools()
     load0 = f"{os.getloadavg()[0]:.2f}"
-    if not args.no_build:
+    if args.baton:
+        enginelib.BATON = os.path.abspath(args.baton)
+    elif not args.no_build:
         build_release()
     up, proxy, up_sse, proxy_sse, router, router_sse = free_ports(6)
     tmp = tempfile.mkdtemp(prefix="bench-router-")
@@ -385,7 +390,7 @@ def main():
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     print(f"\n`python3 scripts/bench_router.py {' '.join(sys.argv[1:])}`, {datetime.date.today()}, {cpu} ({os.cpu_count()} vCPU), "
           f"router {'answering `Connection: close`' if router_closes else 'keeping connections alive'}, "
-          f"commit {commit}, nginx {args.nginx_workers} workers ({'upstream and proxy in separate nginx instances' if args.nginx_layout == 'separate' else 'upstream and proxy in the same nginx workers'}), medians of {args.repeat} runs; "
+          f"{f'router binary {args.baton} (the tree at commit {commit})' if args.baton else f'commit {commit}'}, nginx {args.nginx_workers} workers ({'upstream and proxy in separate nginx instances' if args.nginx_layout == 'separate' else 'upstream and proxy in the same nginx workers'}), medians of {args.repeat} runs; "
           f"load average before {load0}, after {os.getloadavg()[0]:.2f}.\n")
     for name, *_ in variants:
         label = "non-stream JSON" if name == "plain" else "stream (SSE, 3 events)"
