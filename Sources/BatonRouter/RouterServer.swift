@@ -118,22 +118,21 @@ public enum RouterServer {
         public let core: RouterCore
         /// [health checks, HTTP server]: the server is last, so a group stops it first.
         public let services: [any Service]
-        let client: HTTPClient
 
-        public func shutdown() async throws { try await client.shutdown() }
+        public func shutdown() async throws { try await core.upstream.shutdown() }
     }
 
     public static func parts(config: RouterConfig, logger: Logger) throws -> Parts {
         let tokenizer = try makePromptTokenizer(config)
         let registry = PrometheusCollectorRegistry()
         let metrics = RouterMetrics(factory: metricsFactory(registry: registry))
-        let client = Upstream.makeClient(timeouts: config.timeouts, connectionsPerEndpoint: config.maxInFlightPerEndpoint)
-        let core = RouterCore(config: config, upstream: Upstream(client: client, apiKey: config.upstreamAPIKey), tokenizer: tokenizer, metrics: metrics, logger: logger)
+        let upstream = Upstream(timeouts: config.timeouts, connectionsPerEndpoint: config.maxInFlightPerEndpoint, apiKey: config.upstreamAPIKey)
+        let core = RouterCore(config: config, upstream: upstream, tokenizer: tokenizer, metrics: metrics, logger: logger)
         let app = Application(
             router: router(core: core, registry: registry), server: .router(core),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "baton-router"),
             logger: logger)
-        return Parts(core: core, services: [HealthService(core: core), app], client: client)
+        return Parts(core: core, services: [HealthService(core: core), app])
     }
 
     /// Serves until SIGTERM/SIGINT.

@@ -27,15 +27,16 @@ public final class ClosingUpstream: Sendable {
     public var closed: Int { counts.closed.load(ordering: .relaxed) }
 
     /// Serves on a free loopback port; a POST's answer is `body` as JSON, or `stream` as
-    /// text/event-stream when the request body says `"stream":true`.
-    public static func start(body: String, stream: String) async throws -> ClosingUpstream {
+    /// text/event-stream when the request body says `"stream":true`, sent `delay` after the
+    /// request (so that requests sent at once overlap, each on a connection of its own).
+    public static func start(body: String, stream: String, delay: TimeAmount = .zero) async throws -> ClosingUpstream {
         let counts = Counts()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(counts: counts, body: body, stream: stream))
+                    try channel.pipeline.syncOperations.addHandler(Handler(counts: counts, body: body, stream: stream, delay: delay))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -58,14 +59,16 @@ public final class ClosingUpstream: Sendable {
         let counts: Counts
         let body: String
         let stream: String
+        let delay: TimeAmount
         var posts = 0
         var head: HTTPRequestHead?
         var received = ByteBuffer()
 
-        init(counts: Counts, body: String, stream: String) {
+        init(counts: Counts, body: String, stream: String, delay: TimeAmount) {
             self.counts = counts
             self.body = body
             self.stream = stream
+            self.delay = delay
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -86,7 +89,8 @@ public final class ClosingUpstream: Sendable {
             case .end:
                 guard let head else { return }
                 self.head = nil
-                answer(head, context: context)
+                guard head.method == .POST, delay > .zero else { return answer(head, context: context) }
+                context.eventLoop.assumeIsolated().scheduleTask(in: delay) { self.answer(head, context: context) }
             }
         }
 

@@ -49,7 +49,7 @@ struct LiveRouter {
     let registry: PrometheusCollectorRegistry
     let port: Int
     let served: ServedApp
-    let client: HTTPClient
+    let upstream: Upstream
 
     static func start(
         prefill: [String], decode: [String], tokenizer: any PromptTokenizer = ByteTokenizer(), _ configure: (inout RouterConfig) -> Void = { _ in }
@@ -58,9 +58,9 @@ struct LiveRouter {
         config.splitThreshold = 100
         configure(&config)
         let registry = PrometheusCollectorRegistry()
-        let client = Upstream.makeClient(timeouts: config.timeouts, connectionsPerEndpoint: 16)
+        let upstream = Upstream(timeouts: config.timeouts, connectionsPerEndpoint: 16)
         let core = RouterCore(
-            config: config, upstream: Upstream(client: client), tokenizer: tokenizer,
+            config: config, upstream: upstream, tokenizer: tokenizer,
             metrics: RouterMetrics(factory: RouterServer.metricsFactory(registry: registry)), logger: Logger(label: "test.router"))
         let (ports, source) = AsyncStream<Int>.makeStream()
         let app = Application(
@@ -70,13 +70,13 @@ struct LiveRouter {
         let served = ServedApp(app)
         var it = ports.makeAsyncIterator()
         let port = await it.next() ?? 0
-        return LiveRouter(core: core, registry: registry, port: port, served: served, client: client)
+        return LiveRouter(core: core, registry: registry, port: port, served: served, upstream: upstream)
     }
 
-    /// Shuts down gracefully (see ServedApp), then the router's engine client.
+    /// Shuts down gracefully (see ServedApp), then the router's engine clients.
     func stop() async {
         await served.stopAndWait()
-        try? await client.shutdown()
+        try? await upstream.shutdown()
     }
 
     var url: String { "http://127.0.0.1:\(port)" }

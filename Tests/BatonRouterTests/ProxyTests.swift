@@ -134,6 +134,27 @@ import Testing
         #expect(router.metrics().contains("baton_router_fast_lane_total \(fastLane ? 4 : 0)"))
     }
 
+    /// The fast lane's resend goes on a new connection, not on another idle one, which the
+    /// engine may be closing too (uvicorn closes connections idle since the same burst at once).
+    @Test(arguments: [true, false]) func theResendGoesOnANewConnection(fastLane: Bool) async throws {
+        let d = try await ClosingUpstream.start(body: String(decoding: completionJSON("ok"), as: UTF8.self), stream: "", delay: .milliseconds(200))
+        let router = try await LiveRouter.start(prefill: [], decode: [d.url]) { $0.fastLane = fastLane }
+        defer { Task { await router.stop(); await d.stop() } }
+        // Sent at once, they overlap: each event loop opens several engine connections, which are
+        // then idle, each having answered one POST (the fake closes one on its second).
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 { group.addTask { try await router.post("/v1/completions", #"{"prompt":"hi"}"#).status } }
+            for try await status in group { #expect(status == 200) }
+        }
+        for i in 0..<4 {
+            let a = try await router.post("/v1/completions", #"{"prompt":"hi"}"#)
+            #expect(a.status == 200 && a.body.contains("ok"), "request \(i): \(a.body)")
+        }
+        #expect(d.closed >= 4 && d.answered == 12)
+        #expect(router.metrics().contains(#"baton_router_retries_total{role="decode"} 0"#), "a resend met another closing connection")
+        #expect(router.core.members().allSatisfy { $0.member.health == .healthy })
+    }
+
     @Test func aFailedPrefillFallsBackToTheLocalPath() async throws {
         let p = try await FakeUpstream.start { _ in .json(status: 503, body: Data("{}".utf8)) }
         let noParams = try await FakeUpstream.start { _ in .json(status: 200, body: completionJSON("x")) }

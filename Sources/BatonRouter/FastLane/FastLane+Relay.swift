@@ -18,8 +18,8 @@ extension FastLane: UpstreamDelegate {
         var sentAt = NIODeadline.now()
         var phase = Phase.connecting
         var paused = false
-        /// The request went once more after its connection closed before any answer
-        /// (`Upstream.closedUnderRequest`).
+        /// The request went once more, on a new connection, after its connection closed before
+        /// any answer (`Upstream.closedUnderRequest`).
         var retriedStale = false
 
         enum Phase {
@@ -62,7 +62,8 @@ extension FastLane: UpstreamDelegate {
 
     private func connect(_ relay: Relay) {
         relay.phase = .connecting
-        upstreams.connection(to: relay.plan.endpoint, slot: relay.plan.decode) { [weak self] result in
+        // The resend goes on a new connection: the engine may be closing its other idle ones too.
+        upstreams.connection(to: relay.plan.endpoint, slot: relay.plan.decode, fresh: relay.retriedStale) { [weak self] result in
             guard let self, self.relay === relay else {
                 if case .success(let c) = result { c.channel.close(promise: nil) }
                 return

@@ -167,10 +167,13 @@ final class LoopUpstreams {
         self.maxIdlePerEndpoint = maxIdlePerEndpoint
     }
 
-    /// An open connection to `endpoint` (the pool's member `slot`): an idle one, else a new one.
-    func connection(to endpoint: Endpoint, slot: Int, _ done: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+    /// An open connection to `endpoint` (the pool's member `slot`): an idle one unless `fresh`,
+    /// else a new one.
+    func connection(
+        to endpoint: Endpoint, slot: Int, fresh: Bool = false, _ done: @escaping (Result<UpstreamConnection, any Error>) -> Void
+    ) {
         eventLoop.preconditionInEventLoop()
-        while let c = idle[slot]?.popLast() {
+        while !fresh, let c = idle[slot]?.popLast() {
             guard c.channel.isActive, c.endpoint == endpoint else {
                 c.channel.close(promise: nil)
                 continue

@@ -1,5 +1,6 @@
 // HTTP to the engines over one AsyncHTTPClient pool: the two proxy calls, health checks and
-// metrics scrapes. No redirects, no decompression: bytes are relayed as the engine sent them.
+// metrics scrapes (and a second client for resends alone, `execute`). No redirects, no
+// decompression: bytes are relayed as the engine sent them.
 
 import AsyncHTTPClient
 import Foundation
@@ -7,12 +8,27 @@ import NIOCore
 import NIOHTTP1
 
 public struct Upstream: Sendable {
-    public let client: HTTPClient
+    let client: HTTPClient
+    /// Resends only (`execute`): each asks `Connection: close`, so this client keeps no idle
+    /// connection and a resend always goes on a new one.
+    let resendClient: HTTPClient
     /// `Bearer KEY` for the engines, when they want a key of their own.
     let authorization: String?
 
-    /// A client whose pool keeps up to `connectionsPerEndpoint` connections to each engine.
-    public static func makeClient(timeouts: RouterTimeouts, connectionsPerEndpoint: Int) -> HTTPClient {
+    /// Its clients' pools keep up to `connectionsPerEndpoint` connections to each engine.
+    /// `shutdown()` once done.
+    public init(timeouts: RouterTimeouts, connectionsPerEndpoint: Int, apiKey: String? = nil) {
+        client = Self.makeClient(timeouts: timeouts, connectionsPerEndpoint: connectionsPerEndpoint)
+        resendClient = Self.makeClient(timeouts: timeouts, connectionsPerEndpoint: connectionsPerEndpoint)
+        authorization = apiKey.map { "Bearer \($0)" }
+    }
+
+    public func shutdown() async throws {
+        try await client.shutdown()
+        try await resendClient.shutdown()
+    }
+
+    private static func makeClient(timeouts: RouterTimeouts, connectionsPerEndpoint: Int) -> HTTPClient {
         var config = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .nanoseconds(timeouts.connect.nanoseconds), read: nil),
@@ -24,11 +40,6 @@ public struct Upstream: Sendable {
         // rather than retrying until the connect timeout.
         config.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
-    }
-
-    public init(client: HTTPClient, apiKey: String? = nil) {
-        self.client = client
-        authorization = apiKey.map { "Bearer \($0)" }
     }
 
     /// POSTs JSON; the response's body has not been read yet.
@@ -53,11 +64,13 @@ public struct Upstream: Sendable {
         return (Int(response.status.code), body)
     }
 
-    /// Sends `request` once more, on another connection, when the engine closed the kept-alive
+    /// Sends `request` once more, on a new connection, when the engine closed the kept-alive
     /// connection it went out on before answering: an engine closes idle connections (uvicorn in
     /// front of vLLM after 5 s, sooner than the pool lets them go), and one that closes as the
     /// request arrives never read it. Not the engine's failure, so not counted as one; a second
     /// close is (an engine that died mid-request refuses the new connection, and that counts).
+    /// Not on another pooled one: the engine may be closing those too (uvicorn closes connections
+    /// idle since the same burst at once).
     /// nginx does the same for its cached upstream connections; the fast lane does it too.
     /// Any other failure (a malformed answer, a timeout) is the engine's at once.
     private func execute(_ request: HTTPClientRequest, timeout: Duration) async throws -> HTTPClientResponse {
@@ -65,7 +78,9 @@ public struct Upstream: Sendable {
         do {
             return try await client.execute(request, deadline: deadline)
         } catch where Self.closedUnderRequest(error) && !Task.isCancelled {
-            return try await client.execute(request, deadline: deadline)
+            var again = request
+            again.headers.replaceOrAdd(name: "Connection", value: "close")
+            return try await resendClient.execute(again, deadline: deadline)
         }
     }
 
