@@ -388,9 +388,10 @@ def main():
     cpu = next((l.split(":", 1)[1].strip() for l in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
                 if l.startswith("Model name")), "?")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    built = f"router binary {args.baton} (the tree at commit {commit})" if args.baton else f"commit {commit}"
     print(f"\n`python3 scripts/bench_router.py {' '.join(sys.argv[1:])}`, {datetime.date.today()}, {cpu} ({os.cpu_count()} vCPU), "
           f"router {'answering `Connection: close`' if router_closes else 'keeping connections alive'}, "
-          f"{f'router binary {args.baton} (the tree at commit {commit})' if args.baton else f'commit {commit}'}, nginx {args.nginx_workers} workers ({'upstream and proxy in separate nginx instances' if args.nginx_layout == 'separate' else 'upstream and proxy in the same nginx workers'}), medians of {args.repeat} runs; "
+          f"{built}, nginx {args.nginx_workers} workers ({'upstream and proxy in separate nginx instances' if args.nginx_layout == 'separate' else 'upstream and proxy in the same nginx workers'}), medians of {args.repeat} runs; "
           f"load average before {load0}, after {os.getloadavg()[0]:.2f}.\n")
     for name, *_ in variants:
         label = "non-stream JSON" if name == "plain" else "stream (SSE, 3 events)"
