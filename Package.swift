@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // Baton: prefill/decode disaggregated LLM serving in Swift. The import graph is the architecture
-// (see ../shared/DESIGN.md, "Code layout").
+// (docs/architecture.md, "Targets, and who imports whom").
 import PackageDescription
 
 /// Kernels are the only code built with `-Ounchecked` and the host's vector ISA: without a
@@ -169,6 +169,7 @@ let package = Package(
             exclude: ["router_e2e.py", "router_failures.py", "Fixtures"]
         ),
         .testTarget(name: "BatonDeployTests", dependencies: ["BatonDeploy", "BatonRouter", "BatonTesting"], exclude: ["serve_e2e.py"]),
+        .testTarget(name: "RepositoryTests"),
         .testTarget(
             name: "BatonModelTests",
             dependencies: ["BatonModel", "BatonTesting"],

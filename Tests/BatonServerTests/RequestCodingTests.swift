@@ -79,7 +79,7 @@ import Testing
     }
 
     @Test func kvTransferParamsTakeVLLMsCapturedBodies() throws {
-        // vLLM 0.32's decode request, as captured (../shared/ref/vllm-pd-capture/demo-1_3): block
+        // vLLM 0.32's decode request, as captured (Tests/BatonRouterTests/Fixtures/demo-1_3_decode_request.json): block
         // ids nested one level, extra fields Baton does not use.
         let captured = #"{"do_remote_prefill":true,"do_remote_decode":false,"remote_block_ids":[[1]],"remote_engine_id":"5259d1e7","remote_request_id":"cmpl-demo-1-0-a3f73e8c","remote_host":"127.0.0.1","remote_port":5600,"tp_size":1,"dcp_size":1,"pp_size":1,"remote_num_tokens":99,"remote_blocks_expiry_time":null,"transfer_mode":"pull","remote_prefill_cached_tokens":0}"#
         let p = try JSONDecoder().decode(KVTransferParams.self, from: Data(captured.utf8))

@@ -1,4 +1,4 @@
-// The app's engines as child processes of this binary, kept running (DESIGN.md, "app"):
+// The app's engines as child processes of this binary, kept running (docs/serve.md):
 //
 //   start ─▶ wait for /health ─▶ router.add ─▶ … exits ─▶ router.remove ─▶ backoff ─▶ start
 //                                                 │

@@ -23,6 +23,6 @@ extension KVFrame {
         return out + "…"
     }
 
-    /// The frame's name in DESIGN.md's terms.
+    /// The frame's name in the protocol's terms (docs/kv-transfer.md).
     var kind: String { type.name }
 }
