@@ -72,8 +72,6 @@ public final class RouterCore: Sendable {
                 let m = state.withLock { $0.pool.members[i] }
                 logger.info("endpoint restored", metadata: ["endpoint": "\(m.endpoint)", "role": "\(m.role)"])
                 metrics.endpoint(i, m)
-            case .probe:
-                break  // the health service probes every endpoint on its interval
             }
         }
     }

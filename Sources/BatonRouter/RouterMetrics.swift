@@ -92,11 +92,6 @@ public final class RouterMetrics: Sendable {
         prefixHitRatio.record(ratio)
     }
 
-    func firstByte(path: String, ttft: Duration, overhead: Duration) {
-        self.ttft[path]?.record(ttft.seconds)
-        self.overhead.record(overhead.seconds)
-    }
-
     /// Sets member `i`'s gauges from `m`, its state.
     func endpoint(_ i: Int, _ m: EndpointPool.Member) {
         let gauges = endpoints.withLock { cache in

@@ -267,3 +267,24 @@ extension Decision {
     var rejected: Bool { if case .reject = self { true } else { false } }
 }
 
+
+extension RoutingStateTests {
+    /// Equally good decodes take turns, one turn per request: a split's prefill pick does not
+    /// take the decodes' turn (it did, so with one prefill every split of distinct prompts
+    /// landed on the same one of two tied decodes). The fast lane no longer decides a request
+    /// it hands over beforehand (`decideLocal`, which took a turn of its own, is gone).
+    @Test func splitsTakeTurnsAmongTiedDecodes() {
+        var s = RoutingState(config: Self.config(prefill: 1, decode: 2))
+        var decodes: [Int] = []
+        for seed in 0..<4 {
+            guard case .split(let p, let d) = s.decide(Self.request(200, seed: Int32(seed))).decision else {
+                Issue.record("not a split")
+                return
+            }
+            decodes.append(d)
+            _ = s.requestEnded(p, outcome: .success, now: .now)
+            _ = s.requestEnded(d, outcome: .success, now: .now)
+        }
+        #expect(decodes == [decodes[0], decodes[1], decodes[0], decodes[1]] && decodes[0] != decodes[1], "\(decodes)")
+    }
+}

@@ -45,8 +45,9 @@ public struct RoutingState: Sendable {
     public internal(set) var pool: EndpointPool
     public internal(set) var indexes: [PrefixIndex]
     public internal(set) var sessions: SessionTable
-    /// Turns among equally good endpoints.
-    private var rotation = 0
+    /// Turns among equally good endpoints, one count per role (a split's prefill pick must not
+    /// take the decodes' turn).
+    private var rotation = (prefill: 0, decode: 0)
     /// Requests that wanted the split path while no prefill was up (the demand a prefill pool
     /// scaled to zero does not see otherwise).
     public private(set) var splitsWithoutPrefill = 0
@@ -62,7 +63,7 @@ public struct RoutingState: Sendable {
 
     // MARK: Deciding
 
-    /// Picks the decode, then local or split (DESIGN.md, "Request lifecycle"), and counts the
+    /// Picks the decode, then local or split (docs/architecture.md, one request's path), and counts the
     /// request in flight on the endpoints it names. `heldBlocks`: the prompt's leading blocks
     /// the decode probably held before this request. `again`: the same request decided once
     /// more after a wait (it is counted in `splitsWithoutPrefill` only the first time).
@@ -88,18 +89,6 @@ public struct RoutingState: Sendable {
         }
         if !again { splitsWithoutPrefill += 1 }
         return (fallback(decode, r, reason: .noPrefillHealthy), held)
-    }
-
-    /// `decide` when it takes the local path by choice (not a fallback): the decode, why, and the
-    /// blocks it held, counted in flight as `decide` does. nil, with nothing counted, when the
-    /// request is for `decide` to take (a split, a fallback, a rejection).
-    public mutating func decideLocal(_ r: RoutingRequest) -> (decode: Int, reason: DecisionReason, heldBlocks: Int)? {
-        guard case .picked(let decode) = pick(.decode, r, excluding: []) else { return nil }
-        let held = indexes[decode].matchedBlocks(r.blockHashes)
-        guard let reason = localReason(decode, r, held: held) else { return nil }
-        if reason == .noPrefillPool { splitsWithoutPrefill += 1 }
-        _ = local(decode, r, reason: reason, fallback: false)
-        return (decode, reason, held)
     }
 
     /// Why `decode` takes `r` itself: the part of the prompt it lacks is under the split
@@ -195,8 +184,12 @@ public struct RoutingState: Sendable {
         for c in open { scores.append(score(c.i, r, queue: c.queue, range: range)) }
         let best = scores.max()!
         let tied = open.indices.filter { scores[$0] >= best - 1e-9 }
-        rotation &+= 1
-        return .picked(open[tied[Int(UInt(bitPattern: rotation) % UInt(tied.count))]].i)
+        let turn: Int
+        switch role {
+        case .prefill: (turn, rotation.prefill) = (rotation.prefill &+ 1, rotation.prefill &+ 1)
+        case .decode: (turn, rotation.decode) = (rotation.decode &+ 1, rotation.decode &+ 1)
+        }
+        return .picked(open[tied[Int(UInt(bitPattern: turn) % UInt(tied.count))]].i)
     }
 
     /// weights.prefix × (blocks held / blocks) + weights.load × load score + weights.session × (the
@@ -239,7 +232,7 @@ public struct RoutingState: Sendable {
     }
 
     public mutating func scraped(_ i: Int, load: EndpointLoad?) { pool.scraped(i, load: load) }
-    public mutating func tick(now: ContinuousClock.Instant) -> [EndpointPool.Action] { pool.tick(now: now) }
+    public mutating func tick(now: ContinuousClock.Instant) { pool.tick(now: now) }
     public mutating func drain(_ i: Int) { pool.drain(i) }
     public mutating func undrain(_ i: Int) { pool.undrain(i) }
 

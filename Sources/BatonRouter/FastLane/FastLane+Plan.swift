@@ -1,5 +1,6 @@
-// The fast lane's decision (FastLane.swift): the body's routing fields, the tokenizer and
-// `decideLocal`, and the engine request for a local path taken by choice.
+// The fast lane's decision (FastLane.swift): the body decoded, the prompt tokenized and
+// `RoutingState.decide` asked, once; the engine request for a local path taken by choice, or
+// the handoff that carries all of it to the slow path.
 
 import BatonHTTP
 import BatonOpenAI
@@ -22,6 +23,10 @@ extension FastLane {
         var clientBody: ByteBuffer
         /// The request id was made here (the client sent none): Hummingbird must get it too.
         var madeRequestId: Bool
+        /// What Hummingbird gets with it if the decode fails: the body decoded, the tokens made.
+        var kind: RequestKind
+        var body: ProxyBody
+        var routing: RoutingRequest
         /// When it was taken up, before it was decoded, tokenized and decided: the router's own
         /// time (baton_router_overhead_seconds) and the request timeout count from here, as the
         /// slow path's count from its handler's start.
@@ -34,51 +39,54 @@ extension FastLane {
             head.headers.replaceOrAdd(name: "X-Request-Id", value: requestId)
             return head
         }
-    }
 
-    /// The fields of the body the fast lane reads (ProxyBody's view of them, without decoding
-    /// the rest into a tree); a body with a kv_transfer_params is not the fast lane's (the slow
-    /// path removes it before forwarding).
-    struct LaneFields: Decodable {
-        var prompt: PromptFields
-        var stream: Bool
-        var user: String?
-        var cacheSalt: String?
-
-        struct HasTransferParams: Error {}
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: PromptFields.BodyKeys.self)
-            guard !c.contains(.kvTransferParams) else { throw HasTransferParams() }
-            stream = (try? c.decodeIfPresent(Bool.self, forKey: .stream)) ?? false
-            user = (try? c.decodeIfPresent(String.self, forKey: .user)) ?? nil
-            cacheSalt = (try? c.decodeIfPresent(String.self, forKey: .cacheSalt)) ?? nil
-            prompt = try PromptFields(c)
+        /// For the slow path once the decode failed before its first byte: it decides again.
+        var handoff: Handoff {
+            Handoff(kind: kind, body: body, routing: routing, decided: nil, received: received)
         }
     }
 
-    /// The decode that takes this request on the local path by choice, and what to send it; nil
-    /// for the slow path (which then decides, or answers the error, itself).
-    func plan(_ head: HTTPRequestHead, kind: RequestKind, body: ByteBuffer) -> Plan? {
+    enum Decided {
+        /// The local path by choice: relayed here.
+        case relay(Plan)
+        /// For the slow path, with what was done (nil: nothing; it reads the request itself).
+        case handOver(Handoff?)
+    }
+
+    /// Decodes, tokenizes and decides a request read whole.
+    func decide(_ head: HTTPRequestHead, kind: RequestKind, body: ByteBuffer) -> Decided {
         let received = NIODeadline.now()
         let config = core.config
         if !shared.apiKeys.isEmpty {
             guard let auth = head.headers.first(name: "authorization"), auth.hasPrefix("Bearer "),
                   APIKeys.matchesAny(Array(auth.utf8.dropFirst(7)), shared.apiKeys)
-            else { return nil }
+            else { return .handOver(nil) }  // Hummingbird answers 401
         }
-        guard let fields = try? upstreams.decoder.decode(LaneFields.self, from: body),
-              let source = try? fields.prompt.source(kind),
-              let tokens = try? shared.tokenizer.tokensNow(source, cache: &upstreams.tokenCache) else { return nil }
-        let session = head.headers.first(name: config.sessionHeader) ?? fields.user
-        let routing = RoutingRequest(tokens: tokens, blockSize: config.blockSize, salt: fields.cacheSalt, session: session)
+        // A bad body or prompt: Hummingbird answers the 400.
+        guard let proxyBody = try? ProxyBody(Data(buffer: body), decoder: loop.decoder),
+              let source = try? proxyBody.prompt.source(kind) else { return .handOver(nil) }
+        let session = head.headers.first(name: config.sessionHeader) ?? proxyBody.user
+        let routing: RoutingRequest
+        do {
+            let tokens = try shared.tokenizer.tokensNow(source, cache: &loop.tokenCache)
+            routing = RoutingRequest(tokens: tokens, blockSize: config.blockSize, salt: proxyBody.cacheSalt, session: session)
+        } catch {
+            core.logger.warning("tokenizing failed; routing by load", metadata: ["error": "\(error)"])
+            routing = .byLoad(proxyBody, session: session)
+        }
         // Decided and counted in flight under one lock; its gauges are set from the same snapshot.
-        guard let (decode, reason, held, member) = core.state.withLock({ s -> (Int, DecisionReason, Int, EndpointPool.Member)? in
-            guard let d = s.decideLocal(routing) else { return nil }
-            return (d.decode, d.reason, d.heldBlocks, s.pool.members[d.decode])
-        }) else { return nil }
+        let (decided, member) = core.state.withLock { s -> ((decision: Decision, heldBlocks: Int), EndpointPool.Member?) in
+            let decided = s.decide(routing)
+            guard case .local(let d, _, false) = decided.decision else { return (decided, nil) }
+            return (decided, s.pool.members[d])
+        }
+        guard case .local(let decode, let reason, false) = decided.decision, let member, !proxyBody.hadTransferParams else {
+            // Splits, fallbacks, rejections, and a body to strip first: the slow path carries
+            // the decision out.
+            return .handOver(Handoff(kind: kind, body: proxyBody, routing: routing, decided: decided, received: received))
+        }
         let endpoint = member.endpoint
-        core.metrics.prefix(hit: held, of: routing.blockHashes.count)
+        core.metrics.prefix(hit: decided.heldBlocks, of: routing.blockHashes.count)
         core.metrics.decision(path: "local", reason: reason)
         core.metrics.fastLane.increment()
         core.metrics.endpoint(decode, member)
@@ -87,21 +95,21 @@ extension FastLane {
         if let given = head.headers.first(name: "x-request-id"), !given.isEmpty, given.count <= 256 {
             (requestId, madeRequestId) = (given, false)
         } else {
-            (requestId, madeRequestId) = (upstreams.newRequestId(), true)
+            (requestId, madeRequestId) = (loop.newRequestId(), true)
         }
-        let upstreamBody = body
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
         headers.add(name: "Host", value: endpoint.hostHeader)
         headers.add(name: "Content-Type", value: "application/json")
-        headers.add(name: "Content-Length", value: String(upstreamBody.readableBytes))
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
         headers.add(name: "X-Request-Id", value: requestId)
         if let auth = core.upstream.authorization ?? head.headers.first(name: "authorization") {
             headers.add(name: "Authorization", value: auth)
         }
-        return Plan(
-            requestId: requestId, decode: decode, endpoint: endpoint, stream: fields.stream, keepAlive: head.isKeepAlive,
+        return .relay(Plan(
+            requestId: requestId, decode: decode, endpoint: endpoint, stream: proxyBody.stream, keepAlive: head.isKeepAlive,
             upstreamHead: HTTPRequestHead(version: .http1_1, method: .POST, uri: kind.path, headers: headers),
-            upstreamBody: upstreamBody, clientHead: head, clientBody: body, madeRequestId: madeRequestId, received: received)
+            upstreamBody: body, clientHead: head, clientBody: body, madeRequestId: madeRequestId,
+            kind: kind, body: proxyBody, routing: routing, received: received))
     }
 }

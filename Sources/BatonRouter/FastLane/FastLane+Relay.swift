@@ -1,5 +1,6 @@
 // The fast lane's relay (FastLane.swift): the engine call on this event loop's connection and
 // its answer to the client part by part, with the failures before and after the first byte.
+// Its route headers, SSE error event and first-byte metrics are the slow path's (RelayPolicy.swift).
 
 import BatonOpenAI
 import Foundation
@@ -73,7 +74,7 @@ extension FastLane: UpstreamDelegate {
                 relay.connection = connection
                 relay.phase = .awaitingHead
                 relay.sentAt = .now()
-                connection.send(relay.plan.upstreamHead, body: relay.plan.upstreamBody, delegate: self, flusher: self.upstreams.flusher)
+                connection.send(relay.plan.upstreamHead, body: relay.plan.upstreamBody, delegate: self, flusher: self.loop.flusher)
             case .failure(let error):
                 self.failedBeforeAnswer(relay, "decode call failed: \(error)")
             }
@@ -129,7 +130,7 @@ extension FastLane: UpstreamDelegate {
 
     func upstreamReadComplete() {
         guard let relay, case .streaming = relay.phase, let context else { return }
-        upstreams.flusher.flushSoon(context.channel)
+        loop.flusher.flushSoon(context.channel)
     }
 
     func upstreamEnd() {
@@ -162,7 +163,7 @@ extension FastLane: UpstreamDelegate {
         switch relay.phase {
         case .streaming:
             core.logger.warning("decode stream broke", metadata: ["request_id": "\(relay.plan.requestId)", "error": "\(error)"])
-            context.write(wrapOutboundOut(.body(.byteBuffer(ProxyHandler.streamError(error)))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(RelayPolicy.streamError))), promise: nil)
             finish(relay, outcome: .failure("the decode's stream broke: \(error)"), context: context)
         case .awaitingHead where !relay.retriedStale && Upstream.closedUnderRequest(error):
             // Maybe a kept-alive connection the engine was closing: not the engine's failure.
@@ -178,7 +179,8 @@ extension FastLane: UpstreamDelegate {
         relay.connection?.abandon()
         relay.connection = nil
         if case .streaming = relay.phase {
-            context.write(wrapOutboundOut(.body(.byteBuffer(ProxyHandler.streamError(UpstreamTimeout())))), promise: nil)
+            core.logger.warning("decode stream timed out", metadata: ["request_id": "\(relay.plan.requestId)"])
+            context.write(wrapOutboundOut(.body(.byteBuffer(RelayPolicy.streamError))), promise: nil)
             finish(relay, outcome: .failure("the decode call timed out"), context: context)
         } else {
             failedBeforeAnswer(relay, "the decode call timed out")
@@ -190,10 +192,11 @@ extension FastLane: UpstreamDelegate {
     private func failedBeforeAnswer(_ relay: Relay, _ reason: String) {
         guard self.relay === relay, let context else { return }
         self.relay = nil
+        state.relayEnded()
         relay.connection = nil
         core.ended(relay.decode, .failure(reason))
         core.metrics.retry(role: .decode)
-        handOver(relay.plan.handedOverHead, body: relay.plan.clientBody, context: context)
+        handOver(relay.plan.handedOverHead, body: relay.plan.clientBody, handoff: relay.plan.handoff, context: context)
         drainQueue(context: context)
         // Outside a read, Hummingbird's async channel takes parts only at a read's completion.
         fireReadComplete(context: context)
@@ -202,10 +205,11 @@ extension FastLane: UpstreamDelegate {
     /// The answer went out whole (or ended with an SSE error): end it, count it, take what waited.
     private func finish(_ relay: Relay, outcome: EndpointPool.Outcome, context: ChannelHandlerContext) {
         self.relay = nil
+        state.relayEnded()
         core.ended(relay.decode, outcome)
         if relay.plan.keepAlive {
             context.write(wrapOutboundOut(.end(nil)), promise: nil)
-            upstreams.flusher.flushSoon(context.channel)
+            loop.flusher.flushSoon(context.channel)
             drainQueue(context: context)
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
@@ -223,20 +227,12 @@ extension FastLane: UpstreamDelegate {
         headers.reserveCapacity(6)
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "X-Request-Id", value: relay.plan.requestId)
-        headers.add(name: "X-Baton-Route", value: "local")
-        headers.add(name: "X-Baton-Decode", value: relay.plan.endpoint.url)
+        RouteHeaders(route: "local", decode: relay.plan.endpoint).add(to: &headers)
         if !relay.plan.keepAlive { headers.add(name: "Connection", value: "close") }
         return headers
     }
 
     private func firstByte(_ relay: Relay, status: Int) {
-        core.metrics.request(path: "local", code: status)
-        guard (200..<300).contains(status) else { return }
-        let ttft = NIODeadline.now() - relay.plan.received
-        core.metrics.firstByte(path: "local", ttft: .nanoseconds(ttft.nanoseconds), overhead: .nanoseconds((ttft - relay.waited).nanoseconds))
+        core.metrics.firstByte(path: "local", status: status, received: relay.plan.received, waited: relay.waited)
     }
-}
-
-struct UpstreamTimeout: Error, CustomStringConvertible {
-    var description: String { "the decode call timed out" }
 }

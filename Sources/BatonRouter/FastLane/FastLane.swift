@@ -1,22 +1,26 @@
 // The fast lane: the local path's common case served on the client connection's event loop,
 // between NIO's HTTP/1 decoder and Hummingbird. A POST to /v1/completions or
-// /v1/chat/completions is read whole, tokenized and decided at once; when the decider takes the
-// local path by choice (short prompt, cached prefix, no prefill pool) the body goes to the decode
-// over a kept-alive engine connection of this event loop and the answer is relayed part by part
-// as it comes (no Swift-concurrency task, no AsyncHTTPClient, no thread hop). Everything else
-// passes to Hummingbird untouched and takes the slow path (ProxyHandler): splits, fallbacks,
-// rejections, other routes, bad or oversized bodies, wrong keys, remote tokenizers, HTTP/1.0.
+// /v1/chat/completions is read whole, decoded, tokenized and decided at once; when the decider
+// takes the local path by choice (short prompt, cached prefix, no prefill pool) the body goes to
+// the decode over a kept-alive engine connection of this event loop and the answer is relayed
+// part by part as it comes (no Swift-concurrency task, no AsyncHTTPClient, no thread hop). A
+// request it decided otherwise (a split, a fallback, a rejection) goes to Hummingbird with its
+// body, tokens and decision in the connection's handoff slot (Handoff.swift), so the slow path
+// (ProxyHandler) carries the decision out without making it again. Everything else passes to
+// Hummingbird untouched: other routes, bad or oversized bodies, wrong keys, remote tokenizers,
+// HTTP/1.0.
 //
 //   head ─ not ours ─────────────────────────────────────────────────▶ Hummingbird
-//     └ ours: body… end ─ decideLocal ─ nil ──────────────────────────▶ Hummingbird
-//                           └ decode d: engine connection ─ head, body…, end ─▶ client
+//     └ ours: body… end ─ decide ─ split, fallback, reject ─ handoff ─▶ Hummingbird
+//                           └ local d: engine connection ─ head, body…, end ─▶ client
 //   the decode fails before a byte reached the client ─ counted against it ─▶ Hummingbird
-//     (which decides again: another decode, or waits for one, as the slow path always does)
+//     (with the body and tokens: it decides again, another decode or a wait for one)
 //   the decode dies mid-stream ─▶ an SSE error event and [DONE]; the client leaves ─▶ the
 //     engine connection is closed (the engine aborts the request and frees its blocks)
 //
 // One request at a time per connection: a part that arrives while an answer is going out waits
 // (and reading stops) until it has ended, so answers keep their order for a pipelining client.
+// The connection's state is one value, `FastLaneConnection`; this handler carries out its actions.
 
 import BatonHTTP
 import BatonOpenAI
@@ -29,7 +33,7 @@ import NIOHTTP1
 final class FastLaneShared: Sendable {
     let core: RouterCore
     let tokenizer: any LocalTokenizing
-    let loops: UpstreamLoops
+    let loops: LoopContexts
     let apiKeys: [[UInt8]]
 
     /// nil when the fast lane cannot serve: the prompt is tokenized remotely.
@@ -37,7 +41,7 @@ final class FastLaneShared: Sendable {
         guard let tokenizer = core.tokenizer as? any LocalTokenizing else { return nil }
         self.core = core
         self.tokenizer = tokenizer
-        loops = UpstreamLoops(
+        loops = LoopContexts(
             connectTimeout: .nanoseconds(core.config.timeouts.connect.nanoseconds),
             maxIdlePerEndpoint: max(8, core.config.maxInFlightPerEndpoint))
         apiKeys = core.config.apiKeys.map { Array($0.utf8) }
@@ -53,35 +57,23 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
     let shared: FastLaneShared
     var core: RouterCore { shared.core }
     var context: ChannelHandlerContext?
-    /// The engine connections, token cache and flusher of this connection's event loop.
-    let upstreams: LoopUpstreams
+    /// This event loop's engine connections, token cache, decoder, request ids and flusher.
+    let loop: LoopContext
+    var upstreams: LoopUpstreams { loop.upstreams }
+    /// Requests handed to Hummingbird with what was done for them.
+    let handoff: HandoffSlot
 
-    /// A request of ours being read.
-    private var reading: (head: HTTPRequestHead, kind: RequestKind, body: ByteBuffer)?
-    /// The body of a request given to Hummingbird is still arriving.
-    private var passingBody = false
-    /// Requests given to Hummingbird whose answer has not ended.
-    private var passedAnswers = 0
-    /// A part went to Hummingbird since the last read completion passed on.
-    private var forwarded = false
+    var state: FastLaneConnection
+    /// The answer of ours going out.
     var relay: Relay?
-    /// Parts that came while an answer was going out, and whether a read waits for them.
-    private var queued = CircularBuffer<HTTPServerRequestPart>()
-    private var readHeld = false
-    private var draining = false
     var deadlineTimer: Scheduled<Void>?
-    /// The server asked to close idle connections while an answer of ours was going out.
-    private var quiescePending: (any Sendable)?
-    /// The HTTP/1 decoder failed on bytes after a request whose answer was still owed: passed on
-    /// (Hummingbird answers 400 and closes) once the answers before it have gone out.
-    private var errorPending: (any Error)?
 
-    init(shared: FastLaneShared, upstreams: LoopUpstreams) {
+    init(shared: FastLaneShared, loop: LoopContext, handoff: HandoffSlot) {
         self.shared = shared
-        self.upstreams = upstreams
+        self.loop = loop
+        self.handoff = handoff
+        state = FastLaneConnection(maxBodyBytes: shared.core.config.maxBodyBytes)
     }
-
-    private static let empty = ByteBuffer()
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -96,124 +88,69 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if relay != nil || !queued.isEmpty {
-            queued.append(part)
-            return
-        }
-        take(part, context: context)
+        run(state.read(unwrapInboundIn(data)), context: context)
     }
 
-    private func take(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        if passingBody {
-            if case .end = part { passingBody = false }
-            forward(part, context: context)
-            return
-        }
-        switch part {
-        case .head(let head):
-            if let kind = ours(head) {
-                reading = (head, kind, Self.empty)
-            } else {
-                pass(head, context: context)
-            }
-        case .body(var chunk):
-            guard reading != nil else { return forward(part, context: context) }
-            if reading!.body.readableBytes + chunk.readableBytes > core.config.maxBodyBytes {
-                // Hummingbird answers 413 as it always does.
-                let (head, _, body) = reading!
-                reading = nil
-                pass(head, context: context)
-                forward(.body(body), context: context)
-                forward(.body(chunk), context: context)
-                return
-            }
-            if reading!.body.readableBytes == 0 {
-                reading!.body = chunk  // the usual case, a body in one read: kept, not copied
-            } else {
-                reading!.body.writeBuffer(&chunk)
-            }
-        case .end:
-            guard let (head, kind, body) = reading else { return forward(part, context: context) }
-            reading = nil
-            if let plan = plan(head, kind: kind, body: body) {
+    private func run(_ action: FastLaneConnection.ReadAction, context: ChannelHandlerContext) {
+        switch action {
+        case .none: break
+        case .forward(let part): context.fireChannelRead(wrapInboundOut(part))
+        case .passOversized(let head, let body, let chunk):
+            context.fireChannelRead(wrapInboundOut(.head(head)))
+            context.fireChannelRead(wrapInboundOut(.body(body)))
+            context.fireChannelRead(wrapInboundOut(.body(chunk)))
+        case .decide(let head, let kind, let body):
+            switch decide(head, kind: kind, body: body) {
+            case .relay(let plan):
+                state.relayStarted()
                 start(plan, context: context)
-            } else {
-                handOver(head, body: body, context: context)
+            case .handOver(let handoff):
+                handOver(head, body: body, handoff: handoff, context: context)
             }
         }
     }
 
-    /// The kind of a request the fast lane may take: only a POST to one of the two OpenAI
-    /// routes, over HTTP/1.1, while Hummingbird owes no answer on this connection.
-    private func ours(_ head: HTTPRequestHead) -> RequestKind? {
-        guard head.method == .POST, head.version == .http1_1, passedAnswers == 0 else { return nil }
-        switch head.uri {
-        case "/v1/completions": return .completion
-        case "/v1/chat/completions": return .chat
-        default: return nil
-        }
+    /// Gives a whole request to Hummingbird, with what was done for it.
+    func handOver(_ head: HTTPRequestHead, body: ByteBuffer, handoff: Handoff?, context: ChannelHandlerContext) {
+        if let handoff { self.handoff.put(handoff) }
+        state.handedOver()
+        context.fireChannelRead(wrapInboundOut(.head(head)))
+        if body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(body))) }
+        context.fireChannelRead(wrapInboundOut(.end(nil)))
     }
 
-    /// Gives a request to Hummingbird; its body parts follow.
-    private func pass(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        passedAnswers += 1
-        passingBody = true
-        forward(.head(head), context: context)
-    }
-
-    /// Gives a whole request to Hummingbird.
-    func handOver(_ head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
-        passedAnswers += 1
-        forward(.head(head), context: context)
-        if body.readableBytes > 0 { forward(.body(body), context: context) }
-        forward(.end(nil), context: context)
-    }
-
-    /// Passes a part to Hummingbird.
-    private func forward(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        forwarded = true
-        context.fireChannelRead(wrapInboundOut(part))
-    }
-
-    /// Passes a read completion to Hummingbird (its async channel takes parts only then).
+    /// Passes a read completion to Hummingbird outside a read (its async channel takes parts
+    /// only then).
     func fireReadComplete(context: ChannelHandlerContext) {
-        forwarded = false
+        state.readCompletePassed()
         context.fireChannelReadComplete()
     }
 
-    /// Goes on only after a read that passed something to Hummingbird: a request the lane took
-    /// has nothing for the handlers behind it, whose read completion costs a walk through them.
     func channelReadComplete(context: ChannelHandlerContext) {
-        if forwarded { fireReadComplete(context: context) }
+        if state.readComplete() { context.fireChannelReadComplete() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let relay {
+        if state.closed(), let relay {
             // The client left: drop the engine call (it aborts the request).
             self.relay = nil
             relay.connection?.abandon()
             core.ended(relay.decode, .neutral)
         }
-        queued.removeAll()
+        // A handoff its request's handler did not take yet: it finds none and reads the request
+        // itself (whichever takes the slot first owns the decision's counts).
+        if let left = handoff.take(), let decided = left.decided { core.release(decided.decision) }
         deadlineTimer?.cancel()
         deadlineTimer = nil
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if relay != nil || !queued.isEmpty {
-            errorPending = error
-            return
-        }
-        context.fireErrorCaught(error)
+        if state.decoderFailed(error) { context.fireErrorCaught(error) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent, relay != nil || reading != nil || !queued.isEmpty {
-            quiescePending = ChannelShouldQuiesceEvent()
-            return
-        }
+        if event is ChannelShouldQuiesceEvent, !state.quiesce() { return }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -230,7 +167,11 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let part = unwrapOutboundIn(data)
         context.write(data, promise: promise)
-        if case .end = part { passedAnswers -= 1 }
+        if case .end = part {
+            state.passedAnswerEnded()
+            // A handoff Hummingbird's handler never took (its request answered otherwise).
+            if let left = handoff.take(), let decided = left.decided { core.release(decided.decision) }
+        }
     }
 
     /// Whatever closes the connection (Hummingbird at a graceful shutdown, an idle client, a
@@ -241,36 +182,24 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if !queued.isEmpty {
-            readHeld = true
-            return
-        }
-        context.read()
+        if state.readRequested() { context.read() }
     }
 
-    /// Takes the parts that waited while an answer of ours went out.
+    /// Takes the parts that waited while an answer of ours went out, then what waited on them.
     func drainQueue(context: ChannelHandlerContext) {
-        guard !draining else { return }
-        draining = true
-        defer { draining = false }
+        guard state.beginDrain() else { return }
         var took = false
-        while relay == nil, let part = queued.popFirst() {
-            take(part, context: context)
+        while let part = state.nextQueued() {
+            run(state.take(part), context: context)
             took = true
         }
-        if took { fireReadComplete(context: context) }
-        guard queued.isEmpty else { return }
-        if readHeld {
-            readHeld = false
-            context.read()
-        }
-        if relay == nil, let error = errorPending {
-            errorPending = nil
-            context.fireErrorCaught(error)
-        }
-        if relay == nil, reading == nil, let event = quiescePending {
-            quiescePending = nil
-            context.fireUserInboundEventTriggered(event)
+        for action in state.endDrain(took: took) {
+            switch action {
+            case .fireReadComplete: context.fireChannelReadComplete()
+            case .read: context.read()
+            case .fireError(let error): context.fireErrorCaught(error)
+            case .fireQuiesce: context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            }
         }
     }
 }

@@ -7,13 +7,10 @@
 //   connection(to:) ─ an idle one (reused) or a new one ─▶ send(head, body) ─▶ delegate gets
 //   head, body…, end ─▶ release: idle again if both sides said keep-alive, else closed
 
-import BatonHTTP
-import BatonModel
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 
 /// What an engine connection reports to the request using it, on its event loop.
 protocol UpstreamDelegate: AnyObject {
@@ -115,54 +112,17 @@ private final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHand
     }
 }
 
-/// Flushes written channels once per event-loop tick, after the tick's I/O events, rather than
-/// once per request (as Netty's FlushConsolidationHandler does): the requests that came in one
-/// batch of readable sockets go out together, so a peer woken by the first write finds the rest
-/// waiting instead of being woken (and taking the router's CPU) once per request. A flush waits
-/// only for the rest of the tick, never for a timer.
-final class LoopFlusher {
-    let eventLoop: any EventLoop
-    private var pending: [any Channel] = []
-    private var spare: [any Channel] = []
-
-    init(eventLoop: any EventLoop) { self.eventLoop = eventLoop }
-
-    /// Flushes `channel` once the tick's I/O events are handled; call on `eventLoop`.
-    func flushSoon(_ channel: any Channel) {
-        pending.append(channel)
-        guard pending.count == 1 else { return }
-        eventLoop.assumeIsolated().execute { self.flushAll() }
-    }
-
-    private func flushAll() {
-        swap(&pending, &spare)
-        for channel in spare { channel.flush() }
-        spare.removeAll(keepingCapacity: true)
-    }
-}
-
 /// One event loop's engine connections; used only on that loop.
 final class LoopUpstreams {
     let eventLoop: any EventLoop
     let connectTimeout: TimeAmount
     /// Idle connections kept per engine (more are closed as they come back).
     let maxIdlePerEndpoint: Int
-    /// Request ids for requests that come without one: this loop's own generator, seeded from
-    /// system randomness (a system call per id cost more than the rest of making one).
-    private var ids = SeededGenerator(seed: .random(in: .min ... .max))
-    /// This loop's cache of prompt pieces already merged by the tokenizer (no lock: one loop).
-    var tokenCache = BPECache()
-    /// This loop's decoder of request bodies: a decoder takes a lock on each decode (it shows in
-    /// router profiles), and one per loop is not shared between the loops.
-    let decoder = JSONDecoder()
     /// Idle connections by endpoint slot.
     private var idle: [Int: [UpstreamConnection]] = [:]
-    /// This loop's flushes, of engine connections and of client connections alike.
-    let flusher: LoopFlusher
 
     init(eventLoop: any EventLoop, connectTimeout: TimeAmount, maxIdlePerEndpoint: Int) {
         self.eventLoop = eventLoop
-        flusher = LoopFlusher(eventLoop: eventLoop)
         self.connectTimeout = connectTimeout
         self.maxIdlePerEndpoint = maxIdlePerEndpoint
     }
@@ -204,8 +164,6 @@ final class LoopUpstreams {
             }
     }
 
-    func newRequestId() -> String { RequestId.make(using: &ids) }
-
     /// A connection whose answer has ended: kept for the next request if it may be, else closed.
     func release(_ c: UpstreamConnection) {
         eventLoop.preconditionInEventLoop()
@@ -216,29 +174,5 @@ final class LoopUpstreams {
         }
         if c.paused { c.setReading(true) }
         idle[c.slot, default: []].append(c)
-    }
-}
-
-/// Every event loop's `LoopUpstreams`, made on first use.
-final class UpstreamLoops: Sendable {
-    private let loops = Mutex<[ObjectIdentifier: NIOLoopBound<LoopUpstreams>]>([:])
-    let connectTimeout: TimeAmount
-    let maxIdlePerEndpoint: Int
-
-    init(connectTimeout: TimeAmount, maxIdlePerEndpoint: Int) {
-        self.connectTimeout = connectTimeout
-        self.maxIdlePerEndpoint = maxIdlePerEndpoint
-    }
-
-    /// `eventLoop`'s connections; call on `eventLoop`.
-    func forLoop(_ eventLoop: any EventLoop) -> LoopUpstreams {
-        eventLoop.preconditionInEventLoop()
-        return loops.withLock { loops in
-            let key = ObjectIdentifier(eventLoop)
-            if let found = loops[key] { return found.value }
-            let made = LoopUpstreams(eventLoop: eventLoop, connectTimeout: connectTimeout, maxIdlePerEndpoint: maxIdlePerEndpoint)
-            loops[key] = NIOLoopBound(made, eventLoop: eventLoop)
-            return made
-        }
     }
 }

@@ -8,29 +8,40 @@ import NIOCore
 import NIOHTTPTypesHTTP1
 
 struct RouterHTTP1Channel: ServerChildChannel {
+    /// Hummingbird's connection, and the slot through which the fast lane hands requests to
+    /// its handler (Handoff.swift).
+    struct Value: ServerChildChannelValue {
+        let http1: HTTP1Channel.Value
+        let handoff: HandoffSlot?
+        var channel: any Channel { http1.channel }
+    }
+
     let http1: HTTP1Channel
     let fastLane: FastLaneShared?
     /// Client connections idle this long are closed (IdleConnections.swift); nil: never.
     let idleTimeout: TimeAmount?
 
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<HTTP1Channel.Value> {
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let (fastLane, idleTimeout) = (fastLane, idleTimeout)
         return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let pipeline = channel.pipeline.syncOperations
             let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
             // decoder → idle closer → fast lane → Hummingbird's codec
             if let idleTimeout { try pipeline.addHandler(IdleConnectionCloser(timeout: idleTimeout), position: .before(codec)) }
-            if let fastLane {
-                // Set up on the channel's event loop, whose engine connections the lane uses.
-                let lane = FastLane(shared: fastLane, upstreams: fastLane.loops.forLoop(channel.eventLoop))
-                try pipeline.addHandler(lane, position: .before(codec))
-            }
-            return value
+            guard let fastLane else { return Value(http1: value, handoff: nil) }
+            // Set up on the channel's event loop, whose engine connections the lane uses.
+            let handoff = HandoffSlot()
+            let lane = FastLane(shared: fastLane, loop: fastLane.loops.forLoop(channel.eventLoop), handoff: handoff)
+            try pipeline.addHandler(lane, position: .before(codec))
+            return Value(http1: value, handoff: handoff)
         }
     }
 
-    func handle(value: HTTP1Channel.Value, logger: Logger) async {
-        await http1.handle(value: value, logger: logger)
+    /// The connection's requests are served in this task: its handler finds the slot here.
+    func handle(value: Value, logger: Logger) async {
+        await HandoffSlot.$current.withValue(value.handoff) {
+            await http1.handle(value: value.http1, logger: logger)
+        }
     }
 }
 

@@ -62,8 +62,6 @@ public struct EndpointPool: Sendable {
 
     public enum Action: Sendable, Equatable {
         case ejected(Int, reason: String)
-        /// Probe this endpoint's health now.
-        case probe(Int)
         case restored(Int)
     }
 
@@ -169,16 +167,12 @@ public struct EndpointPool: Sendable {
         if members[i].health == .draining { members[i].health = .probing }
     }
 
-    /// Moves ejected endpoints whose backoff is over to probing.
-    public mutating func tick(now: ContinuousClock.Instant) -> [Action] {
-        var actions: [Action] = []
+    /// Moves ejected endpoints whose backoff is over to probing: each one's health loop
+    /// (HealthService) checks a probing member at once, the half-open probe.
+    public mutating func tick(now: ContinuousClock.Instant) {
         for i in members.indices {
-            if case .ejected(let until) = members[i].health, until <= now {
-                members[i].health = .probing
-                actions.append(.probe(i))
-            }
+            if case .ejected(let until) = members[i].health, until <= now { members[i].health = .probing }
         }
-        return actions
     }
 
     private mutating func fail(_ i: Int, reason: String, now: ContinuousClock.Instant) -> [Action] {

@@ -124,4 +124,10 @@ extension RoutingRequest {
         BlockHash.extend(&hashes, tokens: tokens, blockSize: blockSize, salt: salt)
         self.init(blockHashes: hashes, promptTokens: tokens.count, session: session)
     }
+
+    /// The request routed by load alone, when its prompt could not be tokenized: no block
+    /// hashes, its length estimated from the body's bytes.
+    static func byLoad(_ body: ProxyBody, session: String?) -> RoutingRequest {
+        RoutingRequest(blockHashes: [], promptTokens: body.localBytes.count / 4, session: session)
+    }
 }

@@ -20,8 +20,7 @@ extension ProxyHandler {
     }
 
     /// `decode`: the split's decode (in replica mode, retries stay in its group).
-    func prefill(_ call: Call, first: Int, decode: Int) async throws -> PrefillResult {
-        let bytes = call.body.prefillBytes()
+    func prefill(_ call: Call, bytes: Data, first: Int, decode: Int) async throws -> PrefillResult {
         var tried: Set<Int> = [first]
         var p = first, attempts = 1
         while true {

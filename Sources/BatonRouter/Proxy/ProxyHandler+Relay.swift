@@ -1,8 +1,8 @@
 // The decode call (or the local path's only call), relayed to the client as it arrives. A
 // decode that fails before its first byte is retried on another decode with the same body (the
 // prefill's lease still holds its blocks); after that, a failure ends the stream with an SSE
-// error event and [DONE], never a hang. Every answer says how it was served: X-Baton-Route
-// (split or local), X-Baton-Decode and, for a split, X-Baton-Prefill (the endpoints' URLs).
+// error event and [DONE], never a hang. The route headers, the error event and the first-byte
+// metrics are the fast lane's too (RelayPolicy.swift).
 
 import AsyncHTTPClient
 import BatonOpenAI
@@ -10,12 +10,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-
-extension HTTPField.Name {
-    static let batonRoute = Self("X-Baton-Route")!
-    static let batonDecode = Self("X-Baton-Decode")!
-    static let batonPrefill = Self("X-Baton-Prefill")!
-}
 
 extension ProxyHandler {
     /// The upstream body's iterator, handed from the handler to the response writer.
@@ -33,9 +27,7 @@ extension ProxyHandler {
             let endpoint = core.endpoint(d)
             do {
                 if var response = try await attempt(call, bytes: bytes, decode: d, endpoint: endpoint, path: path, fallback: fallback) {
-                    response.headers[.batonRoute] = path
-                    response.headers[.batonDecode] = endpoint.url
-                    if let prefill { response.headers[.batonPrefill] = prefill.url }
+                    RouteHeaders(route: path, decode: endpoint, prefill: prefill).add(to: &response.headers)
                     return response
                 }
             } catch {
@@ -110,7 +102,7 @@ extension ProxyHandler {
                         // Cancelled: the router is shutting down, not the decode failing.
                         outcome = Task.isCancelled ? .neutral : .failure("the decode's stream broke: \(error)")
                         router.logger.warning("decode stream broke", metadata: ["request_id": "\(call.requestId)", "error": "\(error)"])
-                        try? await writer.write(Self.streamError(error))
+                        try? await writer.write(RelayPolicy.streamError)
                         try await writer.finish(nil)
                         return
                     }
@@ -127,18 +119,6 @@ extension ProxyHandler {
     }
 
     private func firstByte(_ call: Call, path: String, status: Int) {
-        core.metrics.request(path: path, code: status)
-        guard (200..<300).contains(status) else { return }
-        let ttft = ContinuousClock.now - call.clock.start
-        core.metrics.firstByte(path: path, ttft: ttft, overhead: ttft - call.clock.upstream)
-    }
-
-    /// An SSE error event and the end of the stream.
-    static func streamError(_ error: any Error) -> ByteBuffer {
-        let body = APIError(
-            status: 502, message: "The decode engine failed while streaming the answer (\(error)).", type: "server_error",
-            code: "upstream_stream_broken").body
-        let json = (try? JSONEncoder().encode(body)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"error\":{\"message\":\"upstream failed\"}}"
-        return ByteBuffer(string: "data: \(json)\n\ndata: [DONE]\n\n")
+        core.metrics.firstByte(path: path, status: status, received: call.clock.start, waited: call.clock.upstream)
     }
 }

@@ -1,5 +1,6 @@
 // `/v1/chat/completions` and `/v1/completions`: tokenize, decide, and drive the local path or
-// the two-step split (DESIGN.md, "Request lifecycle" and its failure rules):
+// the two-step split (docs/architecture.md; the failure rules in docs/router.md). A request
+// the fast lane handed over arrives decoded, tokenized and decided (Handoff.swift):
 //
 //   split: prefill P (max_tokens 1, do_remote_decode) ─ 2xx ─▶ decode D (P's kv_transfer_params)
 //            │ unreachable / 5xx / timeout: another P (bounded), then local on D if its queue
@@ -32,47 +33,74 @@ struct ProxyHandler: Sendable {
 
     var config: RouterConfig { core.config }
 
-    /// Time spent waiting on engines before the first byte, so the router's own share is known.
+    /// When the request was taken up, and the time since spent waiting on engines before the
+    /// first byte, so the router's own share is known.
     final class Clock: @unchecked Sendable {
-        let start = ContinuousClock.now
-        var upstream: Duration = .zero
+        let start: NIODeadline
+        var upstream: TimeAmount = .zero
+
+        init(start: NIODeadline = .now()) { self.start = start }
 
         func waiting<T>(_ body: () async throws -> T) async rethrows -> T {
-            let t0 = ContinuousClock.now
-            defer { upstream += ContinuousClock.now - t0 }
+            let t0 = NIODeadline.now()
+            defer { upstream = upstream + (NIODeadline.now() - t0) }
             return try await body()
         }
     }
 
+    /// A request the fast lane handed over comes with its body decoded, its routing request
+    /// and its decision (Handoff.swift): taken up where the lane left off, not done again.
     func respond(_ request: Request, context: RouterRequestContext, kind: RequestKind) async throws -> Response {
-        let clock = Clock()
-        var request = request
-        let body = try ProxyBody(Data(buffer: try await request.collectBody(upTo: config.maxBodyBytes)))
-        let source = try body.prompt.source(kind)
+        let handoff = takeHandoff(kind)
+        let clock = Clock(start: handoff?.received ?? .now())
+        let body: ProxyBody
+        if let handoff {
+            body = handoff.body
+        } else {
+            var request = request
+            body = try ProxyBody(Data(buffer: try await request.collectBody(upTo: config.maxBodyBytes)))
+        }
         let requestId = request.headers[.requestId] ?? RequestId.make()
         let session = sessionHeader.flatMap { request.headers[$0] } ?? body.user
         let authorization = request.headers[.authorization]
         do {
             return try await context.untilClientLeaves {
-                let routing = await routingRequest(source, body: body, session: session)
-                return try await route(Call(
-                    kind: kind, body: body, requestId: requestId, authorization: authorization, clock: clock, routing: routing))
+                let routing: RoutingRequest
+                if let handoff {
+                    routing = handoff.routing
+                } else {
+                    routing = await routingRequest(try body.prompt.source(kind), body: body, session: session)
+                }
+                return try await route(
+                    Call(kind: kind, body: body, requestId: requestId, authorization: authorization, clock: clock, routing: routing),
+                    decided: handoff?.decided)
             }
         } catch let error as APIError {
             return error.response()
         }
     }
 
+    /// The fast lane's handoff for this request, if it made one.
+    private func takeHandoff(_ kind: RequestKind) -> Handoff? {
+        guard let handoff = HandoffSlot.current?.take() else { return nil }
+        guard handoff.kind == kind else {
+            // Not this request's (cannot happen while the lane hands over only when nothing is owed).
+            if let decided = handoff.decided { core.release(decided.decision) }
+            return nil
+        }
+        return handoff
+    }
+
     /// The request as the decider sees it. A tokenizer that cannot answer (an engine's
-    /// `/tokenize` down, a chat template the model lacks) leaves routing by load alone, with the
-    /// length estimated from the body's bytes; the engine judges the prompt itself.
+    /// `/tokenize` down, a chat template the model lacks) leaves routing by load alone
+    /// (`RoutingRequest.byLoad`); the engine judges the prompt itself.
     func routingRequest(_ source: PromptFields.Source, body: ProxyBody, session: String?) async -> RoutingRequest {
         do {
             let tokens = try await core.tokenizer.tokens(source)
             return RoutingRequest(tokens: tokens, blockSize: config.blockSize, salt: body.cacheSalt, session: session)
         } catch {
             core.logger.warning("tokenizing failed; routing by load", metadata: ["error": "\(error)"])
-            return RoutingRequest(blockHashes: [], promptTokens: body.localBytes.count / 4, session: session)
+            return .byLoad(body, session: session)
         }
     }
 
@@ -110,9 +138,13 @@ struct ProxyHandler: Sendable {
         }
     }
 
-    func route(_ call: Call) async throws -> Response {
+    /// `decided`: the decision the fast lane made for it, taken as the first answer.
+    func route(_ call: Call, decided first: (decision: Decision, heldBlocks: Int)? = nil) async throws -> Response {
         let decided = try await waitingForDecode(
-            { again in core.state.withLock { $0.decide(call.routing, again: again) } }, until: { !mayPass($0.decision) })
+            { (again: Bool) -> (decision: Decision, heldBlocks: Int) in
+                if !again, let first { return first }
+                return core.state.withLock { $0.decide(call.routing, again: again) }
+            }, until: { !mayPass($0.decision) })
         let (decision, held) = (decided.decision, decided.heldBlocks)
         core.metrics.prefix(hit: held, of: call.routing.blockHashes.count)
         switch decision {
@@ -127,10 +159,19 @@ struct ProxyHandler: Sendable {
             return try await relay(call, bytes: call.body.localBytes, decode: d, path: "local", fallback: fallback)
         case .split(let p, let d):
             core.started([p, d])
+            let split: ProxyBody.Split
+            do {
+                split = try call.body.split()
+            } catch {
+                core.ended(p, .neutral)
+                core.ended(d, .neutral)
+                core.metrics.request(path: "split", code: error.status)
+                throw error
+            }
             // The decision is counted once the prefill has said whether the split stands.
             let result: PrefillResult
             do {
-                result = try await prefill(call, first: p, decode: d)
+                result = try await prefill(call, bytes: split.prefillBytes(), first: p, decode: d)
             } catch {
                 core.ended(d, .neutral)  // the client left during the prefill
                 throw error
@@ -139,7 +180,7 @@ struct ProxyHandler: Sendable {
             case .params(let params, let prefill):
                 core.metrics.decision(path: "split", reason: .longPrompt)
                 return try await relay(
-                    call, bytes: call.body.decodeBytes(kvTransferParams: params), decode: d, path: "split", fallback: false, prefill: prefill,
+                    call, bytes: split.decodeBytes(kvTransferParams: params), decode: d, path: "split", fallback: false, prefill: prefill,
                     group: core.group(d))
             case .clientError(let response):
                 core.metrics.decision(path: "split", reason: .longPrompt)

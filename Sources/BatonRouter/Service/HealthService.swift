@@ -26,8 +26,10 @@ public struct HealthService: Service {
         var lastScrape = ContinuousClock.now - settings.scrapeInterval
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let now = ContinuousClock.now
-            let (actions, member) = core.state.withLock { s in (s.tick(now: now), s.pool.members[i]) }
-            core.carryOut(actions)
+            let member = core.state.withLock { s in
+                s.tick(now: now)
+                return s.pool.members[i]
+            }
             switch member.health {
             case .healthy, .probing:
                 let scrape = member.health == .healthy && now - lastScrape >= settings.scrapeInterval
