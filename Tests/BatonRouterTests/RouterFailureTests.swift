@@ -1,4 +1,4 @@
-// The router's failure rules (DESIGN.md, "Request lifecycle") on real processes:
+// The router's failure rules (docs/architecture.md) on real processes:
 // baton_e2e.router_failures (scripts/baton_e2e/router_failures.py) starts `baton engine` prefill and decode processes of `.build/debug/baton`,
 // tiny fake engines that fail on purpose (500, a sleep past the prefill timeout, a connection
 // closed before any byte), and `baton router` in front of them; it checks that prefill failures

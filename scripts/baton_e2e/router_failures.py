@@ -1,4 +1,4 @@
-"""The router's failure rules (DESIGN.md, "Request lifecycle") proven on real processes.
+"""The router's failure rules (docs/architecture.md) proven on real processes.
 
 Usage: router_failures.py BATON_BINARY [--checks 123456789] [--chaos-seconds 60]
 
