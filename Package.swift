@@ -154,8 +154,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
-            exclude: ["openai_interop.py", "openapi_check.py", "pd_e2e.py"]
+            ]
         ),
         .testTarget(
             name: "BatonRouterTests",
@@ -166,9 +165,9 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["router_e2e.py", "router_failures.py", "Fixtures"]
+            exclude: ["Fixtures"]
         ),
-        .testTarget(name: "BatonDeployTests", dependencies: ["BatonDeploy", "BatonRouter", "BatonTesting"], exclude: ["serve_e2e.py"]),
+        .testTarget(name: "BatonDeployTests", dependencies: ["BatonDeploy", "BatonRouter", "BatonTesting"]),
         .testTarget(name: "RepositoryTests"),
         .testTarget(
             name: "BatonModelTests",

@@ -13,7 +13,7 @@ import statistics
 import sys
 
 import bench_serving
-import enginelib
+from baton_e2e import engines
 
 
 def main():
@@ -23,9 +23,9 @@ def main():
     out = {b: {1: [], 16: []} for b in bins}  # output tok/s (the whole run)
     for r in range(rounds):
         for b in bins:
-            enginelib.BATON = b
-            port = enginelib.free_ports(1)[0]
-            engine = enginelib.start_engine(port, "--threads", "2", *bench_serving.ENGINE_FLAGS, build=False)
+            engines.BATON = b
+            port = engines.free_ports(1)[0]
+            engine = engines.start_engine(port, "--threads", "2", *bench_serving.ENGINE_FLAGS, build=False)
             try:
                 bench_serving.stream(port, {"prompt": "warm up", "max_tokens": 8, "stream": True})
                 for n in (1, 16):

@@ -24,8 +24,9 @@ import sys
 import threading
 import time
 
-from enginelib import free_ports, start_engine
-from pd_proxy import call, pd_request
+from baton_e2e.engines import free_ports, start_engine
+from baton_e2e.metrics import fetch
+from baton_e2e.pd_proxy import call, pd_request
 
 WORDS = ("river stone lantern orchard copper meadow harbor violet thunder pepper canyon ribbon "
          "glacier walnut compass saddle marble falcon cobalt willow summit velvet ember quarry").split()
@@ -43,17 +44,6 @@ def tokenize(port, text):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     c.request("POST", "/tokenize", json.dumps({"prompt": text}), {"Content-Type": "application/json"})
     return json.loads(c.getresponse().read())["tokens"]
-
-
-def metrics(port):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request("GET", "/metrics")
-    out = {}
-    for line in c.getresponse().read().decode().splitlines():
-        if line.startswith("baton_kv_transfer_"):
-            name, value = line.rsplit(" ", 1)
-            out[name.split("{")[0]] = float(value)
-    return out
 
 
 RECEIVE_BUFFERS = {}
@@ -128,10 +118,10 @@ def main():
         baton_rates, tcp_rates, sizes, pull_seconds = [], [], [], []
         for i in range(args.repeat):
             body = {"prompt": prompt(ports[0], args.long, i), "max_tokens": 2, "temperature": 0}
-            before = metrics(ports[1])
+            before = fetch(ports[1])
             result = pd_request(prefill, decode, "/v1/completions", body)
             assert result.decode.status == 200, result.decode.body
-            after = metrics(ports[1])
+            after = fetch(ports[1])
             assert after["baton_kv_transfer_seconds_count"] == before["baton_kv_transfer_seconds_count"] + 1, "expected one pull"
             seconds = after["baton_kv_transfer_seconds_sum"] - before["baton_kv_transfer_seconds_sum"]
             nbytes = int(after["baton_kv_transfer_bytes_total"] - before["baton_kv_transfer_bytes_total"])

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-from enginelib import BATON, ServeProcess, build_release
+from baton_e2e.engines import BATON, ServeProcess, build_release
 
 WORDS = ("harbour ledger lantern orchard granite meadow copper violin glacier thimble cobalt pepper saddle "
          "quartz willow falcon ember marble tunnel cedar").split()

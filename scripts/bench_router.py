@@ -45,8 +45,9 @@ import sys
 import tempfile
 import time
 
-import enginelib
-from enginelib import ROOT, build_release, free_ports, metrics, start_router
+from baton_e2e import engines
+from baton_e2e.engines import ROOT, build_release, free_ports, start_router
+from baton_e2e.metrics import fetch
 
 COMPLETION = json.dumps({
     "id": "cmpl-bench", "object": "text_completion", "created": 1700000000, "model": "smollm2",
@@ -246,13 +247,11 @@ def router_means(port, before):
     """Means over the requests since `before` (a /metrics scrape) of the router's own time
     (baton_router_overhead_seconds) and of its request-in to first-byte time
     (baton_router_ttft_seconds, local path)."""
-    after = metrics(port)
+    after = fetch(port)
     out = []
-    for name in ("baton_router_overhead_seconds", 'baton_router_ttft_seconds{path="local"}'):
-        base, _, labels = name.partition("{")
-        suffix = "{" + labels if labels else ""
-        n = after.get(f"{base}_count{suffix}", 0) - before.get(f"{base}_count{suffix}", 0)
-        total = after.get(f"{base}_sum{suffix}", 0) - before.get(f"{base}_sum{suffix}", 0)
+    for name, labels in (("baton_router_overhead_seconds", {}), ("baton_router_ttft_seconds", {"path": "local"})):
+        n = after.total(f"{name}_count", **labels) - before.total(f"{name}_count", **labels)
+        total = after.total(f"{name}_sum", **labels) - before.total(f"{name}_sum", **labels)
         out.append(total / n if n else float("nan"))
     return out
 
@@ -283,7 +282,7 @@ def main():
     ensure_tools()
     load0 = f"{os.getloadavg()[0]:.2f}"
     if args.baton:
-        enginelib.BATON = os.path.abspath(args.baton)
+        engines.BATON = os.path.abspath(args.baton)
     elif not args.no_build:
         build_release()
     up, proxy, up_sse, proxy_sse, router, router_sse = free_ports(6)
@@ -338,7 +337,7 @@ def main():
                 lat["direct_new"] = sequential(u, body, args.requests, new_connection=True)
                 lat["nginx"] = sequential(p, body, args.requests)
                 lat["nginx_new"] = sequential(p, body, args.requests, new_connection=True)
-                before = metrics(r)
+                before = fetch(r)
                 lat["router"] = sequential(r, body, args.requests)
                 s["router_overhead_mean"], s["router_ttft_mean"] = router_means(r, before)
                 s["router_client_mean"] = statistics.mean(lat["router"])
@@ -346,7 +345,7 @@ def main():
                     s[f"{k}_p50"] = percentile(v, 50)
                     s[f"{k}_p99"] = percentile(v, 99)
                 for k, port, headers in (("direct", u, ()), ("nginx", p, ()), ("nginx_close", p, ("Connection: close",)), ("router", r, ())):
-                    before = metrics(r)
+                    before = fetch(r)
                     rps, errors, non2xx, wrk_p50, cpu = wrk(port, lua[name], args, headers,
                                                             cpu_of=(("nginx", [nginx_proxy.pid]), ("router", [routers[name].pid])))
                     s[f"{k}_rps"] = rps

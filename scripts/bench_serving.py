@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 
-from enginelib import start_engine
+from baton_e2e.engines import start_engine
 
 
 def stream(port, body):

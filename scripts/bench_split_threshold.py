@@ -29,8 +29,9 @@ import sys
 import threading
 import time
 
-from enginelib import ROOT, build_release, free_ports, metric_sum, metrics, start_engine, start_router
-from pd_proxy import call
+from baton_e2e.engines import ROOT, build_release, free_ports, start_engine, start_router
+from baton_e2e.metrics import fetch
+from baton_e2e.pd_proxy import call
 
 WORDS = ("river stone lantern orchard copper meadow harbor violet thunder pepper canyon ribbon "
          "glacier walnut compass saddle marble falcon cobalt willow summit velvet ember quarry").split()
@@ -166,8 +167,8 @@ def main():
 
         for path in ("local", "split"):  # warm both paths (the consumer's first connection to the producer)
             measure(routers[path], fresh(64), 4)
-        before = {path: metrics(int(url.rsplit(":", 1)[1])) for path, url in routers.items()}
-        kv_before = metrics(d_port)
+        before = {path: fetch(int(url.rsplit(":", 1)[1])) for path, url in routers.items()}
+        kv_before = fetch(d_port)
 
         phases = ([] if args.no_idle else ["idle"]) + ([f"load{args.background}"] if args.background else [])
         for phase in phases:
@@ -191,15 +192,16 @@ def main():
                         print(f"background errors: {bg.errors[:5]}", file=sys.stderr)
         # Each router took the path it was set for.
         for path, url in routers.items():
-            after = metrics(int(url.rsplit(":", 1)[1]))
-            key = f'baton_router_decisions_total{{path="{path}",reason="{"short_prompt" if path == "local" else "long_prompt"}"}}'
+            after = fetch(int(url.rsplit(":", 1)[1]))
+            reason = "short_prompt" if path == "local" else "long_prompt"
             other = "split" if path == "local" else "local"
-            took = after.get(key, 0) - before[path].get(key, 0)
-            wrong = sum(v for k, v in after.items() if k.startswith("baton_router_decisions_total") and f'path="{other}"' in k)
+            took = (after.total("baton_router_decisions_total", path=path, reason=reason)
+                    - before[path].total("baton_router_decisions_total", path=path, reason=reason))
+            wrong = after.total("baton_router_decisions_total", path=other)
             print(f"router {path}: {took:.0f} requests on the {path} path, {wrong:.0f} on the other", file=sys.stderr)
             assert wrong == 0 and took > 0, f"router {path} did not route as configured"
-        kv_after = metrics(d_port)
-        kv = {k: metric_sum(kv_after, k) - metric_sum(kv_before, k)
+        kv_after = fetch(d_port)
+        kv = {k: kv_after.total(k) - kv_before.total(k)
               for k in ("baton_kv_transfer_seconds_count", "baton_kv_transfer_seconds_sum", "baton_kv_transfer_failures_total")}
         print(f"KV pulls on the decode: {kv['baton_kv_transfer_seconds_count']:.0f} "
               f"({kv['baton_kv_transfer_seconds_sum'] * 1e3:.0f} ms in all), failures {kv['baton_kv_transfer_failures_total']:.0f}", file=sys.stderr)

@@ -16,7 +16,8 @@ import sys
 import threading
 import time
 
-from enginelib import start_engine
+from baton_e2e.engines import start_engine
+from baton_e2e.metrics import fetch
 
 
 def rss_mb(pid):
@@ -25,15 +26,6 @@ def rss_mb(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
-
-
-def metric(port, name):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    c.request("GET", "/metrics")
-    for line in c.getresponse().read().decode().splitlines():
-        if line.startswith(name + "{"):
-            return float(line.split()[-1])
-    return None
 
 
 def main():
@@ -88,8 +80,8 @@ def main():
     for t in threads:
         t.join()
     time.sleep(1)
-    running = metric(args.port, "vllm:num_requests_running")
-    usage = metric(args.port, "vllm:kv_cache_usage_perc")
+    scrape = fetch(args.port, timeout=5)
+    running, usage = scrape.get("vllm:num_requests_running"), scrape.get("vllm:kv_cache_usage_perc")
     engine.terminate()
     engine.wait()
     print(f"clients={args.clients} seconds={args.seconds:.0f} done={counts['done']} dropped={counts['dropped']} errors={counts['errors']}")

@@ -41,14 +41,13 @@ public struct MatmulScratch: ~Copyable {
     public let vnniWide: Bool
 
     /// Whether this CPU has AVX-512 VNNI.
-    public static let vnniAvailable = baton_vnni_available() != 0
-    /// Whether the wide form is the default here (not on AMD CPUs; `BATON_VNNI_WIDE=0|1` overrides).
-    public static let vnniWideDefault: Bool = {
-        if let v = getenv("BATON_VNNI_WIDE") { return String(cString: v) != "0" }
-        return baton_vnni_wide_default() != 0
-    }()
+    public static var vnniAvailable: Bool { KernelOptions.vnniAvailable }
 
-    public init(maxK: Int, threads: Int, useVNNI: Bool = MatmulScratch.vnniAvailable, vnniWide: Bool = MatmulScratch.vnniWideDefault) {
+    public init(maxK: Int, threads: Int, options: KernelOptions = KernelOptions()) {
+        self.init(maxK: maxK, threads: threads, useVNNI: options.useVNNI, vnniWide: options.vnniWide)
+    }
+
+    public init(maxK: Int, threads: Int, useVNNI: Bool, vnniWide: Bool) {
         precondition(!useVNNI || Self.vnniAvailable, "this CPU has no AVX-512 VNNI")
         self.maxK = maxK
         self.threads = threads

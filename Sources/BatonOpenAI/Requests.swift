@@ -86,6 +86,10 @@ public struct CompletionRequest: Codable, Sendable {
     public var logprobs: Int?
     public var echo: Bool?
 
+    /// Tokens generated at most when `max_tokens` is not given: 16, OpenAI's and vLLM's default
+    /// for completions (chat's is the rest of the context).
+    public static let defaultMaxTokens = 16
+
     enum CodingKeys: String, CodingKey { case prompt, logprobs, echo }
 
     public init(from decoder: any Decoder) throws {

@@ -1,6 +1,8 @@
-// Runs a check script (python3 against `.build/debug/baton`) to its end and hands back what it
-// printed. stdout and stderr are read at the same time, each on its own thread, so a script
-// that writes a lot to one of them never blocks on a full pipe while the other is being read.
+// Runs a program to its end and hands back what it printed: the end-to-end checks, modules of the
+// `baton_e2e` package (scripts/baton_e2e) run as `python3 -m baton_e2e.NAME` with scripts/ on
+// PYTHONPATH, and any other child a test starts. stdout and stderr are read at the same time,
+// each on its own thread, so a child that writes a lot to one of them never blocks on a full
+// pipe while the other is being read.
 
 import Foundation
 
@@ -19,10 +21,8 @@ public enum ScriptRunner {
         return binary
     }
 
-    /// A script next to the calling test's file.
-    public static func script(_ name: String, besides file: String = #filePath) -> URL {
-        URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(name)
-    }
+    /// scripts/, the folder that holds the `baton_e2e` package.
+    public static var harnessDirectory: URL { packageRoot.appendingPathComponent("scripts") }
 
     /// The interop virtualenv's python (scripts/test.sh makes it; it has the openai client).
     public static func interopPython() throws -> URL {
@@ -47,22 +47,29 @@ public enum ScriptRunner {
         public var transcript: String { "exit \(status)\n--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)" }
     }
 
-    /// Runs `python3 script args…` and waits for it, off the cooperative pool.
-    public static func python(_ script: URL, _ args: [String]) async throws -> Output {
-        try await run("/usr/bin/env", ["python3", script.path] + args)
+    /// Runs `python -m baton_e2e.MODULE args…` (python3 from the path, or `python`, e.g. the
+    /// interop venv's) with the package importable, and waits for it, off the cooperative pool.
+    public static func module(_ module: String, _ args: [String], python: URL? = nil) async throws -> Output {
+        let (path, head) = python.map { ($0.path, [String]()) } ?? ("/usr/bin/env", ["python3"])
+        return try await run(path, head + ["-m", "baton_e2e.\(module)"] + args, environment: ["PYTHONPATH": harnessDirectory.path])
     }
 
-    public static func run(_ path: String, _ args: [String]) async throws -> Output {
+    /// Runs `path args…` in the package root, with `environment` over this process's, and waits
+    /// for it, off the cooperative pool.
+    public static func run(_ path: String, _ args: [String], environment: [String: String] = [:]) async throws -> Output {
         try await withCheckedThrowingContinuation { c in
-            Thread { c.resume(with: Result { try runBlocking(path, args) }) }.start()
+            Thread { c.resume(with: Result { try runBlocking(path, args, environment: environment) }) }.start()
         }
     }
 
-    private static func runBlocking(_ path: String, _ args: [String]) throws -> Output {
+    private static func runBlocking(_ path: String, _ args: [String], environment: [String: String]) throws -> Output {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
         p.currentDirectoryURL = packageRoot
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

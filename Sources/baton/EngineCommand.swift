@@ -13,6 +13,7 @@ struct Engine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve one engine replica over the OpenAI API.")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup(title: "Kernels") var kernels: KernelFlags
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8000
     @Option(help: "Model name in the API (default: the --model value).") var servedModelName: String?
@@ -108,7 +109,7 @@ struct Engine: AsyncParsableCommand {
             maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens, maxModelLen: maxModelLen ?? 2048,
             enableChunkedPrefill: true, maxWaiting: maxWaiting)
         let serving = try ServingModel.load(
-            path: path, threads: threads ?? defaultThreads(), scheduler: requested)
+            path: path, threads: threads ?? defaultThreads(), kernels: kernels.options, scheduler: requested)
         let kvBytes = try Self.parseBytes(kvCacheMemory)
         let kvType = try dtype()
         let blocks = numGpuBlocksOverride

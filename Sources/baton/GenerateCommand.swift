@@ -11,6 +11,7 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Generate text for one prompt in-process.")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup(title: "Kernels") var kernels: KernelFlags
     @Option(help: "The prompt.") var prompt: String
     @Flag(help: "Wrap the prompt in the model's chat template as a user message.") var chat = false
     @Option(help: "System message (with --chat).") var system: String?
@@ -41,7 +42,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         let serving = try ServingModel.load(
-            path: try modelOptions.resolvedPath(), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+            path: try modelOptions.resolvedPath(), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, kernels: kernels.options,
             scheduler: SchedulerConfig(maxNumSeqs: 1, maxNumBatchedTokens: 512, maxModelLen: contextLength ?? 2048))
         let model = serving.model, tokenizer = serving.tokenizer
         let context = serving.scheduler.maxModelLen

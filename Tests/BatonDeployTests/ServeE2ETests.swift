@@ -1,4 +1,4 @@
-// `baton serve` end to end: serve_e2e.py runs `.build/debug/baton serve` (the default app and
+// `baton serve` end to end: baton_e2e.serve_e2e (scripts/baton_e2e/serve_e2e.py) runs `.build/debug/baton serve` (the default app and
 // a Ray Serve YAML's --check) as real processes and checks the plan, readiness, CPU pinning,
 // log prefixes, the openai client through the router, the split and local paths, a killed
 // engine restarted, Ctrl-C with a stream in flight (it finishes; nothing left behind), and a
@@ -12,8 +12,7 @@ import Testing
     @Test func theDefaultAppServesRestartsAndStopsCleanly() async throws {
         _ = try RealModel.require()
         let binary = try ScriptRunner.baton()
-        let out = try await ScriptRunner.run(
-            try ScriptRunner.interopPython().path, [ScriptRunner.script("serve_e2e.py").path, binary.path])
+        let out = try await ScriptRunner.module("serve_e2e", [binary.path], python: try ScriptRunner.interopPython())
         #expect(out.status == 0, "\(out.transcript)")
         #expect(out.lastLine == "serve checks passed", "\(out.transcript)")
     }

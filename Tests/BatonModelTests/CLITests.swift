@@ -57,6 +57,19 @@ import Testing
         #expect(try Self.baton(sampled).stdout == (try Self.baton(sampled).stdout))
     }
 
+    /// `--no-vnni` and `--[no-]vnni-wide` reach the kernels as options and change no bit: the same
+    /// greedy text on every kernel (a 5-token prefill takes the batched matmul).
+    @Test func generateTakesTheKernelFlags() throws {
+        _ = try RealModel.require()
+        let args = ["generate", "--model", RealModel.path, "--prompt", "The capital of France is", "--max-tokens", "8", "--threads", "2"]
+        let plain = try Self.baton(args)
+        #expect(plain.status == 0)
+        for flags in [["--no-vnni"], ["--vnni-wide"], ["--no-vnni-wide"], ["--no-vnni", "--vnni-wide"]] {
+            let r = try Self.baton(args + flags)
+            #expect(r.status == 0 && r.stdout == plain.stdout, "\(flags): \(r.stdout) vs \(plain.stdout) \(r.stderr)")
+        }
+    }
+
     @Test func badArgumentsAreClearErrors() async throws {
         let r = try Self.baton(["generate", "--model", "/nonexistent.gguf", "--prompt", "x"])
         #expect(r.status != 0)

@@ -1,5 +1,5 @@
-// The router's failure rules (docs/architecture.md, "What happens when something fails") on real processes:
-// router_failures.py starts `baton engine` prefill and decode processes of `.build/debug/baton`,
+// The router's failure rules (docs/architecture.md) on real processes:
+// baton_e2e.router_failures (scripts/baton_e2e/router_failures.py) starts `baton engine` prefill and decode processes of `.build/debug/baton`,
 // tiny fake engines that fail on purpose (500, a sleep past the prefill timeout, a connection
 // closed before any byte), and `baton router` in front of them; it checks that prefill failures
 // fall back or retry and answer right, a prefill's 4xx reaches the client as it was, a decode
@@ -16,7 +16,7 @@ import Testing
     @Test func failureRulesHoldOnRealEngines() async throws {
         _ = try RealModel.require()
         let binary = try ScriptRunner.baton()
-        let out = try await ScriptRunner.python(ScriptRunner.script("router_failures.py"), [binary.path])
+        let out = try await ScriptRunner.module("router_failures", [binary.path])
         #expect(out.status == 0, "\(out.transcript)")
         #expect(out.lastLine == "router failure checks passed", "\(out.transcript)")
     }

@@ -94,6 +94,32 @@ private func metric(_ text: String, _ name: String, label: String = "") -> Doubl
         #expect(metric(text, "vllm:num_requests_running") == 0)
     }
 
+    /// A completion without max_tokens stops at 16 tokens (OpenAI's and vLLM's default); a chat
+    /// without it runs to the end of the context.
+    @Test func completionsDefaultTo16TokensAndChatToTheContext() async throws {
+        let e = try await LiveEngine(extra: ["--max-model-len", "64"])
+        defer { e.stop() }
+        let (code, text) = try await e.post("/v1/completions", #"{"model":"smollm2","prompt":"Hello","temperature":0,"ignore_eos":true}"#)
+        #expect(code == 200, "\(text)")
+        let completion = try JSONDecoder().decode(Completion.self, from: Data(text.utf8))
+        #expect(completion.usage?.completionTokens == CompletionRequest.defaultMaxTokens, "\(text)")
+        #expect(completion.choices.first?.finishReason == "length")
+
+        let (chatCode, chatText) = try await e.post(
+            "/v1/chat/completions", #"{"model":"smollm2","messages":[{"role":"user","content":"hi"}],"temperature":0,"ignore_eos":true}"#)
+        #expect(chatCode == 200, "\(chatText)")
+        let chat = try JSONDecoder().decode(ChatCompletion.self, from: Data(chatText.utf8))
+        #expect(chat.usage.completionTokens > CompletionRequest.defaultMaxTokens)
+        #expect(chat.usage.promptTokens + chat.usage.completionTokens == 64, "the rest of the context: \(chatText)")
+        #expect(chat.choices.first?.finishReason == "length")
+
+        // A prompt with less room than 16 gets the room, not an error.
+        let (shortCode, shortText) = try await e.post(
+            "/v1/completions", #"{"model":"smollm2","prompt":[\#((0..<60).map { _ in "28" }.joined(separator: ","))],"ignore_eos":true}"#)
+        #expect(shortCode == 200, "\(shortText)")
+        #expect(try JSONDecoder().decode(Completion.self, from: Data(shortText.utf8)).usage?.completionTokens == 4)
+    }
+
     @Test func aClientThatDisconnectsFreesItsRequest() async throws {
         let e = try await LiveEngine()
         defer { e.stop() }

@@ -98,29 +98,14 @@ final class LiveEngine: @unchecked Sendable {
         try await request("POST", path, body: body, headers: ["Authorization": "Bearer \(key ?? apiKey)"])
     }
 
-    /// Runs a program to completion on a thread of its own (it blocks); returns stdout.
+    /// Runs a program to its end (ScriptRunner's: both pipes drained at once); returns stdout,
+    /// and with `check` throws if it exits non-zero.
     static func run(_ path: String, _ args: [String], check: Bool = false) async throws -> String {
-        try await withCheckedThrowingContinuation { c in
-            Thread { c.resume(with: Result { try runBlocking(path, args, check: check) }) }.start()
+        let out = try await ScriptRunner.run(path, args)
+        if check, out.status != 0 {
+            throw LiveEngineError(description: "\(path) \(out.transcript)")
         }
-    }
-
-    private static func runBlocking(_ path: String, _ args: [String], check: Bool) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        if check, p.terminationStatus != 0 {
-            throw LiveEngineError(description: "\(path) exited \(p.terminationStatus): \(text)\(String(decoding: errData, as: UTF8.self))")
-        }
-        return text
+        return out.stdout
     }
 }
 

@@ -1,5 +1,7 @@
-// The official `openai` Python client against a real `baton engine` process over loopback.
+// The official `openai` Python client against a real `baton engine` process over loopback
+// (baton_e2e.openai_interop and baton_e2e.openapi_check, run with the interop venv's python).
 
+import BatonTesting
 import Foundation
 import Testing
 
@@ -7,23 +9,19 @@ import Testing
     @Test func officialClientPassesEveryCheck() async throws {
         let engine = try await LiveEngine()
         defer { engine.stop() }
-        let python = LiveEngine.packageRoot.appendingPathComponent(".build/interop-venv/bin/python")
-        guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            Issue.record("no \(python.path); scripts/test.sh creates it with the openai client")
-            return
-        }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("openai_interop.py")
-        let out = try await LiveEngine.run(python.path, [script.path, engine.baseURL, engine.apiKey], check: true)
-        #expect(out.contains("all checks passed"), "\(out)")
+        let out = try await ScriptRunner.module(
+            "openai_interop", [engine.baseURL, engine.apiKey], python: try ScriptRunner.interopPython())
+        #expect(out.status == 0, "\(out.transcript)")
+        #expect(out.stdout.contains("all checks passed"), "\(out.transcript)")
     }
 
     @Test func responsesMatchTheOpenAPIDocument() async throws {
         let engine = try await LiveEngine()
         defer { engine.stop() }
-        let python = LiveEngine.packageRoot.appendingPathComponent(".build/interop-venv/bin/python")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("openapi_check.py")
-        let spec = LiveEngine.packageRoot.appendingPathComponent("docs/openapi.yaml")
-        let out = try await LiveEngine.run(python.path, [script.path, spec.path, engine.baseURL, engine.apiKey], check: true)
-        #expect(out.contains("responses match"), "\(out)")
+        let spec = ScriptRunner.packageRoot.appendingPathComponent("docs/openapi.yaml")
+        let out = try await ScriptRunner.module(
+            "openapi_check", [spec.path, engine.baseURL, engine.apiKey], python: try ScriptRunner.interopPython())
+        #expect(out.status == 0, "\(out.transcript)")
+        #expect(out.stdout.contains("responses match"), "\(out.transcript)")
     }
 }

@@ -2,6 +2,7 @@
 // template (nil when the GGUF's template is not understood; chat requests then fail clearly),
 // and the token ids that end a generation.
 
+import BatonKernels
 import BatonModel
 
 public struct ServingModel: Sendable {
@@ -15,8 +16,10 @@ public struct ServingModel: Sendable {
     /// The scheduler limits it was loaded for, `maxModelLen` capped at the model's context.
     public let scheduler: SchedulerConfig
 
-    /// Loads `path` with run state for `requested`'s step sizes.
-    public static func load(path: String, threads: Int, scheduler requested: SchedulerConfig) throws -> ServingModel {
+    /// Loads `path` with run state for `requested`'s step sizes, its matmuls on `kernels`.
+    public static func load(
+        path: String, threads: Int, kernels: KernelOptions = KernelOptions(), scheduler requested: SchedulerConfig
+    ) throws -> ServingModel {
         let file = try GGUFFile(path: path)
         let config = try LlamaConfiguration(gguf: file)
         var scheduler = requested
@@ -25,7 +28,7 @@ public struct ServingModel: Sendable {
         let tokenizer = try Tokenizer(gguf: file)
         let model = LlamaModel(
             weights: weights, maxBatchTokens: scheduler.maxNumBatchedTokens,
-            maxContext: scheduler.maxModelLen, maxLogitRows: scheduler.maxNumSeqs, threads: threads)
+            maxContext: scheduler.maxModelLen, maxLogitRows: scheduler.maxNumSeqs, threads: threads, kernels: kernels)
         let template = Result { () throws(ChatTemplateError) in try ChatTemplate(gguf: file) }
         var ends = Set<Int32>()
         for id in 0..<tokenizer.vocabularySize where tokenizer.isControl(Int32(id)) { ends.insert(Int32(id)) }

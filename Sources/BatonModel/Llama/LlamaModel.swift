@@ -47,7 +47,7 @@ public final class LlamaModel: @unchecked Sendable {
 
     public init(
         weights: LlamaWeights, maxBatchTokens: Int = 512, maxContext: Int? = nil,
-        maxLogitRows: Int = 64, threads: Int
+        maxLogitRows: Int = 64, threads: Int, kernels: KernelOptions = KernelOptions()
     ) {
         let c = weights.configuration
         config = c
@@ -77,7 +77,7 @@ public final class LlamaModel: @unchecked Sendable {
         logitInput = buffer(self.maxLogitRows * c.hiddenSize)
         logits = buffer(self.maxLogitRows * c.vocabSize)
         let maxK = max(c.hiddenSize, c.intermediateSize, c.qDim)
-        scratch = MatmulScratch(maxK: maxK, threads: pool.threadCount)
+        scratch = MatmulScratch(maxK: maxK, threads: pool.threadCount, options: kernels)
         activations = ActivationBuffer(maxRows: max(t, self.maxLogitRows), maxCols: maxK)
         ropeThetaScale = powf(c.ropeTheta, -2 / Float(c.headDim))
     }

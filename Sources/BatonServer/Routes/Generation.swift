@@ -106,15 +106,15 @@ struct Generation: Sendable {
         }
         return try prepared(
             r.sampling, kind: .completion, prefix: "cmpl", requestId: requestId, tokens: tokens, maxTokens: r.sampling.maxTokens,
-            logprobs: r.logprobs, loaded: loaded)
+            defaultMaxTokens: CompletionRequest.defaultMaxTokens, logprobs: r.logprobs, loaded: loaded)
     }
 
     private func prepared(
         _ r: SamplingFields, kind: Kind, prefix: String, requestId: String, tokens: [Int32], maxTokens: Int?,
-        logprobs: Int?, loaded: EngineHost.Loaded
+        defaultMaxTokens: Int? = nil, logprobs: Int?, loaded: EngineHost.Loaded
     ) throws(APIError) -> Prepared {
         let params = try r.requestParameters(
-            promptTokens: tokens.count, requestedMaxTokens: maxTokens, maxModelLen: loaded.maxModelLen,
+            promptTokens: tokens.count, requestedMaxTokens: maxTokens, defaultMaxTokens: defaultMaxTokens, maxModelLen: loaded.maxModelLen,
             vocabularySize: loaded.serving.tokenizer.vocabularySize, endTokenIds: loaded.serving.endTokenIds, logprobs: logprobs)
         let responseId = "\(prefix)-\(requestId)"
         let engineId = "\(responseId)-\(UInt32.random(in: .min ... .max))"

@@ -6,8 +6,10 @@ import BatonModel
 import BatonOpenAI
 
 extension SamplingFields {
+    /// `defaultMaxTokens` applies when the request gives none (completions: 16), capped at the
+    /// room left; without one, the room left is the default (chat).
     func requestParameters(
-        promptTokens: Int, requestedMaxTokens: Int?, maxModelLen: Int, vocabularySize: Int,
+        promptTokens: Int, requestedMaxTokens: Int?, defaultMaxTokens: Int? = nil, maxModelLen: Int, vocabularySize: Int,
         endTokenIds: Set<Int32>, logprobs: Int?
     ) throws(APIError) -> RequestParameters {
         if let n, n != 1 { throw .invalid("Only n=1 is supported.", param: "n") }
@@ -15,7 +17,7 @@ extension SamplingFields {
             throw .invalid("max_tokens must be at least 1, got \(requestedMaxTokens).", param: "max_tokens")
         }
         let room = maxModelLen - promptTokens
-        let maxTokens = requestedMaxTokens ?? room
+        let maxTokens = requestedMaxTokens ?? min(defaultMaxTokens ?? room, room)
         // Compared as room left, not as a sum: a max_tokens near Int.max must not overflow.
         guard maxTokens >= 1, maxTokens <= room else {
             let total = maxTokens > room ? "more than \(maxModelLen)" : "\(promptTokens + maxTokens)"

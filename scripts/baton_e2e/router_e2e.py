@@ -25,7 +25,7 @@ folder). The last line is "router checks passed".
      Where each request went is read from the consumers' own counters (requests, prompt and
      generation tokens), each round solved for the only assignment that adds up. The control: a
      router with --session-weight 0 scatters the same sessions (< 90% stick).
-  c. interop: Tests/BatonServerTests/openai_interop.py (the official openai client) against a
+  c. interop: openai_interop (the official openai client) against a
      router started with --api-key and one without (`--open`: any key is accepted); the keyed
      router answers 401 to a wrong or missing key, /health and /metrics stay open.
 
@@ -44,18 +44,17 @@ import time
 import traceback
 from dataclasses import dataclass
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "Tests", "BatonServerTests"))
-import pd_e2e as pd  # noqa: E402  (it puts scripts/ on the path for pd_proxy)
-from pd_e2e import API_KEY, BLOCK, CHAT, COMPLETIONS, CheckFailed, chat, check, completion, say  # noqa: E402
-from pd_proxy import Reply, call, read_stream, read_whole  # noqa: E402
-from chaos_router import Router, total  # noqa: E402
+from . import pd_e2e as pd
+from .chaos_router import Router
+from .checks import CheckFailed, check, get, poll, say
+from .engines import HARNESS, ROOT
+from .pd_e2e import API_KEY, BLOCK, CHAT, COMPLETIONS, chat, completion
+from .pd_proxy import Reply, call, read_stream, read_whole
 
 THRESHOLD = 128            # --split-threshold: prompts clearly under it are local, clearly over it split
 SESSION_HEADER = "x-session-id"
 CLIENT_KEY = "router-e2e-client-key"
 INTEROP_PYTHON = os.path.join(ROOT, ".build", "interop-venv", "bin", "python")
-INTEROP_SCRIPT = os.path.join(ROOT, "Tests", "BatonServerTests", "openai_interop.py")
 SUCCESS, PROMPT, GENERATION, HITS = ("vllm:request_success_total", "vllm:prompt_tokens_total",
                                      "vllm:generation_tokens_total", "vllm:prefix_cache_hits_total")
 PULLED, FAILURES = "baton_kv_transfer_blocks_total", "baton_kv_transfer_failures_total"
@@ -122,10 +121,10 @@ class Run:
 
         def healthy():
             try:
-                return pd.get(r.url, "/health")[0] == 200
+                return get(r.url, "/health")[0] == 200
             except OSError:
                 return False
-        check(pd.poll(healthy, 30) is not None, f"router {name} not healthy after 30 s: {r.tail()}")
+        check(poll(healthy, 30) is not None, f"router {name} not healthy after 30 s: {r.tail()}")
         return r
 
     def stop(self):
@@ -303,24 +302,24 @@ def truth_case(case, got, want, path, prefills, pulled, failures):
 
 def router_counts(router, want, requests):
     """The router's decision and request counters equal the predicted ones; no retry, no fallback."""
-    s = router.series()
-    got = {k: total(s, "baton_router_decisions_total", path=k[0], reason=k[1]) for k in want}
-    check(got == want and total(s, "baton_router_decisions_total") == requests,
-          f"router decisions {got} (all: {total(s, 'baton_router_decisions_total'):.0f}), expected {want} ({requests} requests)")
+    s = router.metrics()
+    got = {k: s.total("baton_router_decisions_total", path=k[0], reason=k[1]) for k in want}
+    check(got == want and s.total("baton_router_decisions_total") == requests,
+          f"router decisions {got} (all: {s.total('baton_router_decisions_total'):.0f}), expected {want} ({requests} requests)")
     paths = {}
     for (path, _), v in want.items():
         paths[path] = paths.get(path, 0) + v
     for path, v in paths.items():
-        n = total(s, "baton_router_requests_total", path=path, code=200)
+        n = s.total("baton_router_requests_total", path=path, code=200)
         check(n == v, f"baton_router_requests_total{{path={path},code=200}} is {n:.0f}, expected {v}")
-        ttft = total(s, "baton_router_ttft_seconds_count", path=path)
+        ttft = s.total("baton_router_ttft_seconds_count", path=path)
         check(ttft == v, f"baton_router_ttft_seconds_count{{path={path}}} is {ttft:.0f}, expected {v}")
-    others = total(s, "baton_router_requests_total") - sum(paths.values())
-    retries, fallbacks = total(s, "baton_router_retries_total"), total(s, "baton_router_fallbacks_total")
+    others = s.total("baton_router_requests_total") - sum(paths.values())
+    retries, fallbacks = s.total("baton_router_retries_total"), s.total("baton_router_fallbacks_total")
     check(others == 0 and retries == 0 and fallbacks == 0, f"router: {others:.0f} other requests, {retries:.0f} retries, {fallbacks:.0f} fallbacks")
-    overhead = total(s, "baton_router_overhead_seconds_sum") / max(total(s, "baton_router_overhead_seconds_count"), 1)
+    overhead = s.total("baton_router_overhead_seconds_sum") / max(s.total("baton_router_overhead_seconds_count"), 1)
     return ("decisions " + ", ".join(f"{p}/{r} {v}" for (p, r), v in sorted(want.items())) + f" as predicted; requests "
-            + ", ".join(f"{p} {v}" for p, v in sorted(paths.items())) + f"; prefix hit ratio {total(s, 'baton_router_prefix_hit_ratio'):.2f}"
+            + ", ".join(f"{p} {v}" for p, v in sorted(paths.items())) + f"; prefix hit ratio {s.total('baton_router_prefix_hit_ratio'):.2f}"
             + f"; router overhead {overhead * 1000:.2f} ms mean; no retry, no fallback")
 
 
@@ -417,7 +416,7 @@ def run_round(router, consumers, producer, items):
         check(reply.ok and reply.usage, f"b {it.label}: the router answered {reply.status} {reply.error or reply.body}")
         check(reply.usage["prompt_tokens"] == len(it.tokens), f"b {it.label}: prompt_tokens {reply.usage['prompt_tokens']} != {len(it.tokens)}")
         it.reply = reply
-    settled = pd.poll(lambda: sum(m[SUCCESS] for m in snapshot(consumers)) - sum(m[SUCCESS] for m in before) >= len(items), 5)
+    settled = poll(lambda: sum(m[SUCCESS] for m in snapshot(consumers)) - sum(m[SUCCESS] for m in before) >= len(items), 5)
     check(settled is not None, f"b: the consumers did not count {len(items)} finished requests")
     after = snapshot(consumers)
     deltas = [{k: a[k] - b[k] for k in (SUCCESS, PROMPT, GENERATION, HITS)} for a, b in zip(after, before)]
@@ -539,14 +538,15 @@ def run_sessions(router, consumers, producer, sessions):
 
 
 def interop(router, key, open_server=False):
-    args = [INTEROP_PYTHON, INTEROP_SCRIPT, router.url, key] + (["--open"] if open_server else [])
+    args = [INTEROP_PYTHON, "-m", "baton_e2e.openai_interop", router.url, key] + (["--open"] if open_server else [])
     t0 = time.monotonic()
     try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=240)
+        # From HARNESS, the package's parent: `-m` puts the working directory on the path.
+        done = subprocess.run(args, capture_output=True, text=True, timeout=240, cwd=HARNESS)
     except subprocess.TimeoutExpired:
-        raise CheckFailed(f"c: openai_interop.py against {router.name} did not finish in 240 s")
+        raise CheckFailed(f"c: openai_interop against {router.name} did not finish in 240 s")
     check(done.returncode == 0 and "all checks passed" in done.stdout,
-          f"c: openai_interop.py against {router.name} exited {done.returncode}: {done.stdout[-1500:]}{done.stderr[-3000:]}")
+          f"c: openai_interop against {router.name} exited {done.returncode}: {done.stdout[-1500:]}{done.stderr[-3000:]}")
     return time.monotonic() - t0
 
 
@@ -555,8 +555,8 @@ def check_interop(run):
     keyed = run.router("router-c-keyed", ["prefill"], ["decode"], api_key=CLIENT_KEY)
     opened = run.router("router-c-open", ["prefill"], ["decode"])
     seconds = interop(keyed, CLIENT_KEY)
-    s = keyed.series()
-    paths = {p: total(s, "baton_router_requests_total", path=p) for p in ("split", "local", "none")}
+    s = keyed.metrics()
+    paths = {p: s.total("baton_router_requests_total", path=p) for p in ("split", "local", "none")}
     say(f"  c1 openai_interop.py through the router with --api-key: all checks passed ({seconds:.0f} s; router requests by path {paths})")
     check(paths["split"] >= 1, f"c: no request of openai_interop.py took the split path through {keyed.name}: {paths}")
     body = completion("The sky is", 2)
@@ -566,7 +566,7 @@ def check_interop(run):
     reply = post(keyed.url, COMPLETIONS, body, {"Authorization": f"Bearer {CLIENT_KEY}"})
     check(reply.ok, f"c: the right key got {reply.status} {reply.body}")
     for path in ("/health", "/metrics"):
-        status, text = pd.get(keyed.url, path)
+        status, text = get(keyed.url, path)
         check(status == 200, f"c: {path} without a key answered {status}: {text[:200]}")
     say("  c2 keyed router: 401 with an OpenAI error for a wrong key, no key and the engines' key; 200 with its key; /health and /metrics open")
     seconds = interop(opened, "any-key-at-all", open_server=True)

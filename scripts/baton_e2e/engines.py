@@ -1,4 +1,6 @@
-"""Starting a release `baton engine` (and `baton router`) for the benchmark and soak scripts."""
+"""Processes: free loopback ports, the release build, `baton engine`/`router`/`serve` children
+(the benchmark and soak scripts start release ones here; the checks' engines are pd_e2e's
+`Engine`, a LoggedProcess)."""
 import http.client
 import os
 import random
@@ -9,30 +11,46 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The package lives in scripts/baton_e2e; the repository is two folders up.
+HARNESS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(HARNESS)
 BATON = f"{ROOT}/.build/release/baton"
 
 
-def free_ports(n):
-    """`n` distinct loopback ports that are free now, below the kernel's ephemeral range (so no
-    client connection made during a benchmark can take one first)."""
+def ephemeral_low():
+    """The low end of the kernel's ephemeral port range (32768 if it cannot be read)."""
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            low = int(f.read().split()[0])
+            return max(int(f.read().split()[0]), 10001)
     except (OSError, ValueError, IndexError):
-        low = 32768
-    ports = []
-    candidates = range(10000, max(low, 10000 + 4 * n))
-    for port in random.sample(candidates, min(len(candidates), 4 * n + 100)):
+        return 32768
+
+
+_ports = set()
+
+
+def free_port():
+    """A random loopback port from 10000 up to the kernel's ephemeral range (a client
+    connection's local port is never drawn from there) that binds now and was not handed out
+    before."""
+    high = ephemeral_low() - 1
+    for _ in range(500):
+        port = random.randint(10000, high)
+        if port in _ports:
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
-        ports.append(port)
-        if len(ports) == n:
-            return ports
-    raise RuntimeError("no free ports")
+        _ports.add(port)
+        return port
+    raise RuntimeError(f"no free port in 10000-{high}")
+
+
+def free_ports(n):
+    """`n` distinct free_port()s."""
+    return [free_port() for _ in range(n)]
 
 
 def build_release():
@@ -77,30 +95,28 @@ def start_router(port, *flags, log=None):
     return wait_healthy(router, port, "baton router")
 
 
-def parse_metrics(text):
-    """Prometheus text exposition -> {'name{labels}': value} (labels as the server wrote them)."""
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        name, _, value = line.rpartition(" ")
+class LoggedProcess:
+    """A child process whose output goes to `log_path`: stopped politely, then killed; its log's tail
+    for failure messages. The checks' engines and routers are ones."""
+
+    proc = None
+    log_path = None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def tail(self, lines=20):
         try:
-            out[name] = float(value)
-        except ValueError:
-            pass
-    return out
-
-
-def metric_sum(parsed, name):
-    """The sum of every series of `name` (whatever its labels) in parse_metrics output."""
-    return sum(v for k, v in parsed.items() if k == name or k.startswith(name + "{"))
-
-
-def metrics(port):
-    """GET /metrics on `port`, parsed by parse_metrics."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request("GET", "/metrics")
-    return parse_metrics(c.getresponse().read().decode())
+            with open(self.log_path, "rb") as f:
+                return "\n".join(line[:300] for line in f.read().decode("utf-8", "replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
 
 
 class ServeProcess:

@@ -34,19 +34,16 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-sys.path.insert(0, os.path.join(ROOT, "Tests", "BatonServerTests"))
-from pd_e2e import CheckFailed, check, get, poll, say  # noqa: E402
-from pd_proxy import call  # noqa: E402
-from enginelib import ServeProcess  # noqa: E402
+from .checks import CheckFailed, check, get, poll, say
+from .engines import ServeProcess
+from .pd_proxy import call
 
 MODEL = "smollm2"
 LONG = " ".join(f"Paragraph {i}: the harbour master counted {i * 7} boats and wrote each name in the ledger." for i in range(12))
 
 
 class Serve(ServeProcess):
-    """`baton serve` (enginelib's), seen from the checks: its engine children and pools."""
+    """`baton serve` (engines.ServeProcess), seen from the checks: its engine children and pools."""
 
     def wait_ready(self, timeout=120):
         try:

@@ -1,9 +1,9 @@
 """Interop check of `baton engine` with the official `openai` client.
 
-Usage: openai_interop.py BASE_URL API_KEY [--open]. Exits non-zero with a message on the first
+Usage: python -m baton_e2e.openai_interop BASE_URL API_KEY [--open]. Exits non-zero with a message on the first
 failure. `--open`: the server takes no key (a `baton router` without --api-key), so a wrong key
 must be accepted rather than refused. Run by BatonServerTests (scripts/test.sh installs `openai`
-into .build/interop-venv) and by BatonRouterTests' router_e2e.py.
+into .build/interop-venv) and by router_e2e.
 """
 import sys
 

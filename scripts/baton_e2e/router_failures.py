@@ -1,4 +1,4 @@
-"""The router's failure rules (DESIGN.md, "Request lifecycle") proven on real processes.
+"""The router's failure rules (docs/architecture.md) proven on real processes.
 
 Usage: router_failures.py BATON_BINARY [--checks 123456789] [--chaos-seconds 60]
 
@@ -33,7 +33,7 @@ blocks within the lease, and the router must count no request in flight.
   8. every decode busy (--max-in-flight 1): 429 with Retry-After, and the slot comes back when
      the busy client leaves; no decode healthy (d1 killed: ejected within 4 health intervals,
      the other never up): 503 with Retry-After, the router's /health 503
-  9. chaos (scripts/chaos_router.py) for --chaos-seconds (default 60), a random engine
+  9. chaos (chaos_router) for --chaos-seconds (default 60), a random engine
      killed -9 and restarted every 10 s (every third of a run shorter than 30 s), 16 streaming
      clients: nothing fails before its first byte, every stream ends complete or with an error
      event, nothing stays running or held
@@ -41,8 +41,8 @@ blocks within the lease, and the router must count no request in flight.
 One line per finding, with figures; the first failure exits 1 with a message on stderr (the
 processes' log tails on stdout; whole logs stay in a temporary folder). The last line is
 "router failure checks passed". Python 3 standard library only; the engines, ports and metrics
-helpers are pd_e2e's (Tests/BatonServerTests/pd_e2e.py), the router process and SSE client
-chaos_router's (scripts/chaos_router.py).
+helpers are pd_e2e's, checks' and metrics', the router process and SSE client chaos_router's
+(all of this package).
 """
 import argparse
 import collections
@@ -61,14 +61,13 @@ import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "Tests", "BatonServerTests"))
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-import pd_e2e  # noqa: E402
-from pd_e2e import API_KEY, CHAT, COMPLETIONS, EXPIRED, HELD, KV, CheckFailed, Engine, check, free_port, get, poll, say  # noqa: E402
-from pd_proxy import call, prefill_body  # noqa: E402
-import chaos_router  # noqa: E402
-from chaos_router import RUNNING, WAITING, Router, body_for, long_prompt, series, short_prompt, stream, total  # noqa: E402
+from . import chaos_router, pd_e2e
+from .chaos_router import RUNNING, WAITING, Router, body_for, long_prompt, short_prompt, stream
+from .checks import CheckFailed, check, get, poll, say
+from .engines import free_port
+from .metrics import parse_metrics
+from .pd_e2e import API_KEY, CHAT, COMPLETIONS, EXPIRED, HELD, KV, Engine
+from .pd_proxy import call, prefill_body
 
 LEASE, HEARTBEAT = 3, 0.5
 THRESHOLD = 32
@@ -286,7 +285,7 @@ def retry_after(headers):
 
 
 def counts(r, name, key, **labels):
-    values = r.series()
+    values = r.metrics()
     return {ls.get(key): v for n, ls, v in values if n == name and all(ls.get(k) == x for k, x in labels.items())}
 
 
@@ -515,7 +514,7 @@ def check_client_disconnect(h):
     r = h.router("disconnect", [p1.url], [d1.url])
 
     def aborted(engine):
-        return total(series(get(engine.url, "/metrics")[1]), "vllm:request_success_total", finished_reason="abort")
+        return parse_metrics(get(engine.url, "/metrics")[1]).total("vllm:request_success_total", finished_reason="abort")
 
     def stopped(what, engines, before):
         took = poll(lambda: all(e.metric(RUNNING) == 0 and e.metric(WAITING) == 0 for e in engines), 5, interval=0.05)
@@ -561,7 +560,7 @@ def check_client_disconnect(h):
     # prefilling). Prefill got faster with the VNNI kernel: ~150 tokens took 0.55 s, and finished
     # before the client left.
     before = {e.name: aborted(e) for e in (p1, d1)}
-    d1_requests = total(series(get(d1.url, "/metrics")[1]), "vllm:request_success_total")
+    d1_requests = parse_metrics(get(d1.url, "/metrics")[1]).total("vllm:request_success_total")
     conn = http.client.HTTPConnection("127.0.0.1", r.port, timeout=60)
     conn.request("POST", COMPLETIONS, json.dumps(body_for(COMPLETIONS, long_prompt("gone-prefill", 22), 1500)).encode(),
                  {"Content-Type": "application/json"})
@@ -571,7 +570,7 @@ def check_client_disconnect(h):
     cancelled = poll(lambda: aborted(p1) > before["p1"], 5, interval=0.05)
     check(cancelled is not None, f"7c: p1 did not abort the prefill within 5 s of the client leaving during it ({r.counters()})")
     time.sleep(0.5)
-    d1_now = total(series(get(d1.url, "/metrics")[1]), "vllm:request_success_total")
+    d1_now = parse_metrics(get(d1.url, "/metrics")[1]).total("vllm:request_success_total")
     check(d1_now == d1_requests and d1.metric(RUNNING) == 0, "7c: the request reached d1 after its client had left during the prefill")
     stopped("c (during the prefill)", [p1, d1], before)
     say(f"7c. client gone (FIN) during the prefill: p1 aborted it {cancelled:.2f} s later, d1 never called, nobody ejected, nothing in flight")

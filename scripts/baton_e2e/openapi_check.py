@@ -1,6 +1,6 @@
 """Checks real `baton engine` responses against docs/openapi.yaml.
 
-Usage: openapi_check.py OPENAPI_YAML BASE_URL API_KEY. Exits non-zero naming the first response
+Usage: python -m baton_e2e.openapi_check OPENAPI_YAML BASE_URL API_KEY. Exits non-zero naming the first response
 that does not match its schema. Run by BatonServerTests (scripts/test.sh installs pyyaml and
 jsonschema into .build/interop-venv).
 """

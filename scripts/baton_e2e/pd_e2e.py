@@ -1,10 +1,10 @@
 """The prefill/decode handoff proven end to end with real `baton engine` processes.
 
-Usage: pd_e2e.py BATON_BINARY [--checks abcd] [--plain]
+Usage: python3 -m baton_e2e.pd_e2e BATON_BINARY [--checks abcd] [--plain]
 
 Starts its own engines (SmolLM2, `--threads 1`, free loopback ports below the ephemeral range): a `kv_both`
 engine that answers alone (the reference), producers (prefill) and consumers (decode) wired with
-a shared secret, and drives them with scripts/pd_proxy.py, which makes exactly vLLM's toy-proxy
+a shared secret, and drives them with pd_proxy (this package), which makes exactly vLLM's toy-proxy
 calls. Each check prints one line per finding, with figures; the first failure exits 1 with a
 message on stderr (the engines' log tails on stdout; whole logs stay in a temporary folder). The last
 line is "pd checks passed".
@@ -31,7 +31,6 @@ import json
 import math
 import os
 import random
-import re
 import secrets
 import signal
 import socket
@@ -44,9 +43,10 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from pd_proxy import call, decode_body, headers_for, pd_request, prefill_body  # noqa: E402
+from .checks import CheckFailed, check, get, poll, say
+from .engines import LoggedProcess, free_port
+from .metrics import parse_metrics
+from .pd_proxy import call, decode_body, headers_for, pd_request, prefill_body
 
 MODEL = "smollm2"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -55,19 +55,6 @@ BLOCK = 16                 # tokens per KV block
 LAYERS, KV_HEADS, HEAD_SIZE = 30, 3, 64
 CONTEXT = 2048
 COMPLETIONS, CHAT = "/v1/completions", "/v1/chat/completions"
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(cond, message):
-    if not cond:
-        raise CheckFailed(message)
-
-
-def say(line):
-    print(line, flush=True)
 
 
 def blocks(tokens):
@@ -83,37 +70,6 @@ def model_path():
         return os.environ["BATON_MODEL"]
     home = os.environ.get("BATON_HOME") or os.path.join(os.environ.get("HOME", "/root"), ".cache", "baton")
     return os.path.join(home, "models", MODEL_FILE)
-
-
-_ports = set()
-
-
-def ephemeral_low():
-    """The low end of the kernel's ephemeral port range (32768 if it cannot be read)."""
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            return max(int(f.read().split()[0]), 10001)
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def free_port():
-    """A random loopback port from 10000 up to the kernel's ephemeral range (a client
-    connection's local port is never drawn from there) that binds now and was not handed out
-    before."""
-    high = ephemeral_low() - 1
-    for _ in range(500):
-        port = random.randint(10000, high)
-        if port in _ports:
-            continue
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _ports.add(port)
-        return port
-    raise RuntimeError(f"no free port in 10000-{high}")
 
 
 @dataclass
@@ -141,30 +97,6 @@ class KV:
         return ["--kv-role", self.role, "--kv-engine-id", self.engine_id, "--kv-ip", "127.0.0.1",
                 "--kv-port", str(self.port), "--kv-lease-s", str(self.lease_s), "--kv-heartbeat-s",
                 str(self.heartbeat_s), "--kv-secret", self.secret, "--kv-load-failure-policy", self.policy]
-
-
-class LoggedProcess:
-    """A child process whose output goes to `log_path`: stopped politely, then killed; its log's tail
-    for failure messages. Engines here and routers in the router checks are ones."""
-
-    proc = None
-    log_path = None
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def tail(self, lines=20):
-        try:
-            with open(self.log_path, "rb") as f:
-                return "\n".join(line[:300] for line in f.read().decode("utf-8", "replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
 
 
 class Engine(LoggedProcess):
@@ -217,31 +149,6 @@ class Engine(LoggedProcess):
         check(name in values, f"engine {self.name} exports no metric {name}")
         return values[name]
 
-
-
-def get(url, path, timeout=30):
-    host, port = url.split("//")[1].split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, resp.read().decode("utf-8", "replace")
-    finally:
-        conn.close()
-
-
-def parse_metrics(text):
-    """Prometheus text -> {series name: value summed over the model's label sets}."""
-    values = {}
-    for line in text.splitlines():
-        m = re.match(r"^([A-Za-z_:][\w:]*)(?:\{([^}]*)\})?\s+(\S+)", line)
-        if not m or line.startswith("#"):
-            continue
-        name, labels, value = m.groups()
-        if labels and "model_name=" in labels and f'model_name="{MODEL}"' not in labels:
-            continue
-        values[name] = values.get(name, 0.0) + float(value)
-    return values
 
 
 class Cluster:
@@ -627,16 +534,6 @@ def prompt_avoiding_lone_token(engine, make, limit):
 
 
 # MARK: - Check c: leases and failures
-
-
-def poll(predicate, timeout, interval=0.05):
-    """Seconds until `predicate()` held, or None after `timeout`."""
-    start = time.monotonic()
-    while time.monotonic() - start <= timeout:
-        if predicate():
-            return time.monotonic() - start
-        time.sleep(interval)
-    return None
 
 
 HELD, EXPIRED = "baton_kv_blocks_held", "baton_kv_lease_expired_total"
