@@ -233,9 +233,10 @@ def pd_request(prefill_url, decode_url, path, body, request_id=None, api_key=Non
 # MARK: - Self-test (no engine needed)
 
 # The bodies vLLM's toy proxy sent (demo-N_{1_prefill_request,2_prefill_response,3_decode_request}.json),
-# captured from a vLLM run and not in this repository: the capture check runs when
-# PD_CAPTURE_DIR names their folder, and is skipped (said so) otherwise.
-CAPTURE = os.environ.get("PD_CAPTURE_DIR")
+# captured from a vLLM run and committed as the router's fixtures; PD_CAPTURE_DIR names another
+# capture's folder.
+CAPTURE = os.environ.get("PD_CAPTURE_DIR") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "BatonRouterTests", "Fixtures")
 
 
 def _load(name):
@@ -396,10 +397,7 @@ def self_test_wire():
 
 
 def self_test():
-    if CAPTURE:
-        bodies = f"{self_test_capture()} captured vLLM proxy bodies rebuilt exactly (key order too)"
-    else:
-        bodies = "no vLLM capture (PD_CAPTURE_DIR unset)"
+    bodies = f"{self_test_capture()} captured vLLM proxy bodies rebuilt exactly (key order too)"
     self_test_rewrites()
     self_test_sse()
     self_test_wire()
