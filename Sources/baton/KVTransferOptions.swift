@@ -1,9 +1,9 @@
 // `baton engine`'s prefill/decode flags: vLLM's `--kv-transfer-config JSON`, or the same
-// settings as flat flags (which win over the JSON's).
+// settings as flat flags (which win over the JSON's). A KV server listening beyond loopback
+// without a secret is refused here (`KVTransferConfig.secretCheck`).
 
 import ArgumentParser
-import BatonEngine
-import BatonKVTransfer
+import BatonOpenAI
 import Foundation
 
 struct KVTransferOptions: ParsableArguments {
@@ -61,6 +61,7 @@ struct KVTransferOptions: ParsableArguments {
         } catch {
             throw ValidationError(error.description)
         }
+        if case .refuse(let why) = config.secretCheck() { throw ValidationError(why) }
         return (config, notes)
     }
 }
