@@ -1,5 +1,5 @@
-// The KV transfer handshake's values: the compatibility digest two engines must share, and the
-// HMAC challenge that proves both sides hold the same secret. The frames carrying them are KVFrame's.
+// What must match for one engine's KV blocks to be usable by another: the compatibility digest
+// two engines exchange in the handshake (KVAuth proves the secret; the frames are KVFrame's).
 
 import Crypto
 
