@@ -93,6 +93,15 @@ private func cachedTokens(_ answer: [String: Any]) -> Int? {
         #expect(text(decode) == text(one))
     }
 
+    @Test func onLoopbackAnEngineStartsWithoutASecretAndWarnsOnce() async throws {
+        guard ProcessInfo.processInfo.environment["BATON_KV_SECRET"] == nil else { return }
+        let kvPort = try await freeLoopbackPort()
+        let producer = try await LiveEngine(extra: ["--kv-role", "kv_producer", "--kv-ip", "127.0.0.1", "--kv-port", String(kvPort)])
+        defer { producer.stop() }
+        let warnings = producer.logText.components(separatedBy: "the KV channel has no secret").count - 1
+        #expect(warnings == 1, "\(producer.logText)")
+    }
+
     @Test(arguments: [["--kv-role", "kv_producer", "--kv-ip", "0.0.0.0"], ["--kv-role", "kv_both", "--kv-ip", "192.168.1.20"]])
     func anEngineListeningBeyondLoopbackRefusesToStartWithoutASecret(_ flags: [String]) async throws {
         let binary = LiveEngine.packageRoot.appendingPathComponent(".build/debug/baton")

@@ -23,6 +23,6 @@ extension KVFrame {
         return out + "…"
     }
 
-    /// The frame's name in DESIGN.md's terms.
+    /// The frame's name in docs/kv-transfer.md's terms.
     var kind: String { type.name }
 }
