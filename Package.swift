@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "BatonEngine",
             dependencies: [
-                "BatonModel",
+                "BatonModel", "BatonOpenAI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "BatonKVTransfer",
             dependencies: [
-                "BatonEngine", "BatonModel",
+                "BatonEngine", "BatonModel", "BatonOpenAI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -137,11 +137,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "BatonKernelsTests", dependencies: ["BatonKernels", "BatonTesting"]),
-        .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonTesting"]),
+        .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonOpenAI", "BatonTesting"]),
         .testTarget(
             name: "BatonKVTransferTests",
             dependencies: [
-                "BatonKVTransfer", "BatonTesting",
+                "BatonKVTransfer", "BatonOpenAI", "BatonTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
@@ -167,7 +167,7 @@ let package = Package(
             ],
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "BatonDeployTests", dependencies: ["BatonDeploy", "BatonRouter", "BatonTesting"]),
+        .testTarget(name: "BatonDeployTests", dependencies: ["BatonDeploy", "BatonOpenAI", "BatonRouter", "BatonTesting"]),
         .testTarget(name: "RepositoryTests"),
         .testTarget(
             name: "BatonModelTests",

@@ -121,22 +121,12 @@ struct Engine: AsyncParsableCommand {
             kvCacheDType: kvType, servedModelName: name, kvTransfer: transfer)
         let engine = try LLMEngine(
             model: serving.model, tokenizer: serving.tokenizer, config: engineConfig,
-            metrics: metrics)
+            metrics: metrics, logger: logger)
         var services: [any Service] = []
         if let transfer {
             let compatibility = KVCompatibility(
                 modelFingerprint: try KVCompatibility.fingerprint(ofFileAt: path), model: serving.model.config, config: engineConfig)
-            var kvLogger = logger
-            kvLogger[metadataKey: "engine_id"] = "\(transfer.engineId)"
-            if transfer.role.produces {
-                services.append(KVTransferServer(engine: engine, config: transfer, compatibility: compatibility, logger: kvLogger))
-            }
-            if transfer.role.consumes {
-                let connector = BatonConnector(engine: engine, config: transfer, compatibility: compatibility, logger: kvLogger)
-                engine.connect(connector)
-                services.append(connector)
-            }
-            logger.info("KV transfer: \(transfer.role.rawValue) '\(transfer.engineId)', lease \(transfer.leaseSeconds) s, heartbeat \(transfer.heartbeatSeconds) s, on failure \(transfer.loadFailurePolicy.rawValue); \(compatibility)")
+            services = KVTransferServices.make(engine: engine, config: transfer, compatibility: compatibility, logger: logger)
         }
         logger.info("engine ready: \(path), \(blocks) \(kvType.rawValue) KV blocks of \(blockSize) tokens, context \(serving.scheduler.maxModelLen), listening on \(host):\(port)")
         return EngineHost.Loaded(engine: engine, serving: serving, services: services)

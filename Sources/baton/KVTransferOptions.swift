@@ -1,9 +1,9 @@
 // `baton engine`'s prefill/decode flags: vLLM's `--kv-transfer-config JSON`, or the same
-// settings as flat flags (which win over the JSON's).
+// settings as flat flags (which win over the JSON's). A KV server listening beyond loopback
+// without a secret is refused here (`KVTransferConfig.secretCheck`).
 
 import ArgumentParser
-import BatonEngine
-import BatonKVTransfer
+import BatonOpenAI
 import Foundation
 
 struct KVTransferOptions: ParsableArguments {
@@ -15,7 +15,7 @@ struct KVTransferOptions: ParsableArguments {
     @Option(help: "Port of the KV transfer server (default 14579).") var kvPort: Int?
     @Option(help: "Seconds a finished prefill's blocks are held without a heartbeat (default 30).") var kvLeaseS: Double?
     @Option(help: "Seconds between a decoder's heartbeats (default 5).") var kvHeartbeatS: Double?
-    @Option(help: "Secret shared by the app's engines (default: $BATON_KV_SECRET or none).") var kvSecret: String?
+    @Option(help: "Secret shared by the app's engines (default: $BATON_KV_SECRET or none; required when a producer's --kv-ip is not loopback).") var kvSecret: String?
     @Option(help: "recompute (default) or fail, when a pull fails.") var kvLoadFailurePolicy: String?
 
     /// The config the flags describe, with notes to log; nil when none is asked for.
@@ -61,6 +61,7 @@ struct KVTransferOptions: ParsableArguments {
         } catch {
             throw ValidationError(error.description)
         }
+        if case .refuse(let why) = config.secretCheck() { throw ValidationError(why) }
         return (config, notes)
     }
 }

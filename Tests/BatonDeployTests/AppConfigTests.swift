@@ -2,6 +2,7 @@
 // unknown keys at known levels.
 
 import BatonDeploy
+import BatonOpenAI
 import BatonRouter
 import Testing
 
@@ -82,7 +83,7 @@ import Testing
         #expect(decode.llm.envVars == ["OMP_NUM_THREADS": "1"])
         // model_source defaults to model_id, as in Ray Serve; kv_transfer_config to NixlConnector kv_both.
         #expect(config.application.model.modelSource == "m")
-        #expect(config.application.pool(.prefill)?.llm.engine.kvTransfer == KVTransferConfig())
+        #expect(config.application.pool(.prefill)?.llm.engine.kvTransfer == KVTransferConfig(connector: "NixlConnector"))
         #expect(config.ignored.map(\.path) == ["router.colour", "proxy_location"])
     }
 

@@ -3,6 +3,7 @@
 // `model_source`, and gives the expected plan and ignored-key notes.
 
 import BatonDeploy
+import BatonOpenAI
 import BatonRouter
 import Testing
 
@@ -55,8 +56,8 @@ import Testing
         #expect(app.model == ModelLoadingConfig(modelID: "meta-llama/Llama-3.1-8B-Instruct", modelSource: "smollm2"))
         let prefill = try #require(app.pool(.prefill))
         let decode = try #require(app.pool(.decode))
-        #expect(prefill.llm.engine.kvTransfer == KVTransferConfig(kvConnector: "NixlConnector", kvRole: .kvProducer))
-        #expect(decode.llm.engine.kvTransfer?.kvRole == .kvConsumer)
+        #expect(prefill.llm.engine.kvTransfer == KVTransferConfig(connector: "NixlConnector", role: .producer))
+        #expect(decode.llm.engine.kvTransfer?.role == .consumer)
         guard case .autoscaled(let p) = prefill.llm.scaling, case .autoscaled(let d) = decode.llm.scaling else {
             Issue.record("both pools autoscale"); return
         }
@@ -139,7 +140,7 @@ import Testing
             """)
         let app = config.application
         #expect(app.name == "pd-disaggregation-lmcache-nixl")
-        #expect(app.pool(.prefill)?.llm.engine.kvTransfer == KVTransferConfig(kvConnector: "LMCacheConnectorV1", kvRole: .kvProducer))
+        #expect(app.pool(.prefill)?.llm.engine.kvTransfer == KVTransferConfig(connector: "LMCacheConnectorV1", role: .producer))
         // LMCache's env vars are not passed to Baton's engines.
         #expect(app.pool(.prefill)?.llm.envVars == [:])
         guard case .autoscaled(let d) = app.pool(.decode)?.llm.scaling else { Issue.record("decode autoscales"); return }
@@ -198,8 +199,8 @@ import Testing
                 route_prefix: "/"
             """)
         let app = config.application
-        #expect(app.pool(.prefill)?.llm.engine.kvTransfer?.kvRole == .kvBoth)
-        #expect(app.pool(.decode)?.llm.engine.kvTransfer == KVTransferConfig(kvConnector: "LMCacheConnectorV1", kvRole: .kvBoth))
+        #expect(app.pool(.prefill)?.llm.engine.kvTransfer?.role == .both)
+        #expect(app.pool(.decode)?.llm.engine.kvTransfer == KVTransferConfig(connector: "LMCacheConnectorV1", role: .both))
         guard case .autoscaled(let d) = app.pool(.decode)?.llm.scaling else { Issue.record("decode autoscales"); return }
         #expect((d.minReplicas, d.maxReplicas) == (1, 1))
         // The aliased nodes are reported at the path where each was used.

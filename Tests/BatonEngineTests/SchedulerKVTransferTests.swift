@@ -78,6 +78,22 @@ private func remote(_ blocks: [Int]) -> RemotePrefill {
         #expect(updates2[0].numPromptTokens == 11)
     }
 
+    @Test func aPulledRequestCountsTheProducersCacheHitNotItsOwn() throws {
+        for prefillHit in [0, 4, 11] {
+            var s = scheduler()
+            // The decode has blocks 0 and 1 (8 tokens) cached locally; the producer had `prefillHit`.
+            try s.add(request("local", Array(1...9), maxTokens: 1))
+            step(&s)
+            var r = remote([7, 8, 9])
+            r.prefillCachedTokens = prefillHit
+            try s.add(request("c", Array(1...8) + [20, 21, 22], maxTokens: 2, kv: .consume(r)))
+            _ = s.schedule()
+            _ = s.finishedLoading("c", success: true, recompute: true)
+            let (_, updates) = step(&s)
+            #expect(updates[0].numCachedTokens == prefillHit, "cached_tokens as one engine (the producer) saw them")
+        }
+    }
+
     @Test func pulledFullBlocksEnterThePrefixCache() throws {
         var s = scheduler()
         try s.add(request("c", Array(1...9), maxTokens: 1, kv: .consume(remote([4, 5, 6]))))

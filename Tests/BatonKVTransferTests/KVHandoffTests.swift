@@ -7,6 +7,7 @@
 import BatonEngine
 import BatonKVTransfer
 import BatonModel
+import BatonOpenAI
 import BatonTesting
 import Logging
 import Synchronization
@@ -74,10 +75,10 @@ private func withPair(consumerSecrets: [String], _ body: @Sendable (Pair) async 
     }
 }
 
-private func run(_ engine: LLMEngine, _ id: String, _ tokens: [Int32], maxTokens: Int, kv: KVTransferIntent? = nil, serving: ServingModel) async throws -> RequestOutput {
+private func run(_ engine: LLMEngine, _ id: String, _ tokens: [Int32], maxTokens: Int, kv: KVTransferParams? = nil, serving: ServingModel) async throws -> RequestOutput {
     let params = RequestParameters(maxTokens: maxTokens, sampling: .greedy, stopTokenIds: serving.endTokenIds)
     var all = RequestOutput()
-    for try await out in try engine.generate(EngineRequest(id: id, promptTokenIds: tokens, parameters: params, kvTransfer: kv)) {
+    for try await out in try engine.generate(EngineRequest(id: id, promptTokenIds: tokens, parameters: params, kvTransferParams: kv)) {
         all.merge(out)
     }
     return all
@@ -85,12 +86,14 @@ private func run(_ engine: LLMEngine, _ id: String, _ tokens: [Int32], maxTokens
 
 /// Prefill on the producer, then decode on `consumer` from its held blocks.
 private func split(_ pair: Pair, consumer: LLMEngine, _ id: String, _ tokens: [Int32], maxTokens: Int) async throws -> (RequestOutput, HeldPrefill) {
-    let first = try await run(pair.producer, "\(id)-p", tokens, maxTokens: 1, kv: .produce, serving: pair.serving)
+    let first = try await run(pair.producer, "\(id)-p", tokens, maxTokens: 1, kv: KVTransferParams(doRemoteDecode: true), serving: pair.serving)
     let held = try #require(first.held)
     #expect(held.numTokens == tokens.count)
     #expect(held.blockIds.count == (tokens.count + 15) / 16)
-    let remote = RemotePrefill(engineId: "p", requestId: held.requestId, blockIds: held.blockIds, host: "127.0.0.1", port: pair.port)
-    let out = try await run(consumer, "\(id)-d", tokens, maxTokens: maxTokens, kv: .consume(remote), serving: pair.serving)
+    // The producer's answer, as the proxy hands it to the decoder (with the port it bound).
+    var answer = try #require(pair.producer.handoff.answer(held))
+    answer.remotePort = pair.port
+    let out = try await run(consumer, "\(id)-d", tokens, maxTokens: maxTokens, kv: answer, serving: pair.serving)
     return (out, held)
 }
 

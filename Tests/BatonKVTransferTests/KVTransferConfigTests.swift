@@ -3,6 +3,7 @@
 
 import BatonEngine
 import BatonKVTransfer
+import BatonOpenAI
 import Testing
 
 @Suite struct KVTransferConfigTests {
@@ -47,5 +48,26 @@ import Testing
         } catch {
             #expect(error.description.contains(message), "\(error.description)")
         }
+    }
+
+    @Test(arguments: [
+        ("127.0.0.1", true), ("127.1.2.3", true), ("::1", true), ("[::1]", true), ("0:0:0:0:0:0:0:1", true),
+        ("localhost", true), ("LOCALHOST", true), ("::ffff:127.0.0.1", true),
+        ("0.0.0.0", false), ("::", false), ("192.168.1.20", false), ("10.0.0.2", false), ("kv.example.com", false),
+        ("128.0.0.1", false), ("1::1", false),
+    ])
+    func aServerBeyondLoopbackNeedsASecret(host: String, loopback: Bool) {
+        let open = KVTransferConfig(role: .producer, engineId: "p", host: host)
+        switch open.secretCheck() {
+        case .ok: Issue.record("\(host): no secret passed without a word")
+        case .warn(let why): #expect(loopback, "\(host)"); #expect(why.contains("no secret"))
+        case .refuse(let why): #expect(!loopback, "\(host)"); #expect(why.contains("--kv-secret") && why.contains(host))
+        }
+        var secret = open
+        secret.secret = "s"
+        #expect(secret.secretCheck() == .ok)
+        // A consumer listens nowhere: nothing to protect.
+        #expect(KVTransferConfig(role: .consumer, engineId: "c", host: host).secretCheck() == .ok)
+        #expect(KVTransferConfig(role: .both, engineId: "b", host: host).secretCheck() != .ok)
     }
 }

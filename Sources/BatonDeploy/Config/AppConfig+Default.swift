@@ -1,6 +1,7 @@
 // The app `baton serve` runs with no file: one prefill and one decode engine of the default
 // model, the router on port 8000.
 
+import BatonOpenAI
 import BatonRouter
 
 extension AppConfig {
@@ -15,9 +16,9 @@ extension AppConfig {
     public static func defaultApp(port: Int = 8000) -> AppConfig {
         let model = ModelLoadingConfig(modelID: defaultModel)
         var prefill = LLMConfig(model: model)
-        prefill.engine.kvTransfer = KVTransferConfig(kvRole: .kvProducer)
+        prefill.engine.kvTransfer = KVTransferConfig(connector: "NixlConnector", role: .producer)
         var decode = LLMConfig(model: model)
-        decode.engine.kvTransfer = KVTransferConfig(kvRole: .kvConsumer)
+        decode.engine.kvTransfer = KVTransferConfig(connector: "NixlConnector", role: .consumer)
         let app = Application(
             name: "default", kind: .pd, model: model,
             pools: [PoolConfig(role: .prefill, llm: prefill), PoolConfig(role: .decode, llm: decode)])

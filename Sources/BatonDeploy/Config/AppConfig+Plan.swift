@@ -1,6 +1,7 @@
 // The resolved plan as text, printed by `baton serve --check`: what would run, with every
 // default filled in, and the ignored keys once at the end.
 
+import BatonOpenAI
 import BatonRouter
 
 extension AppConfig {
@@ -47,7 +48,7 @@ extension PoolConfig {
         if let v = e.maxNumSeqs { engine += ", max_num_seqs \(v)" }
         if let v = e.maxNumBatchedTokens { engine += ", max_num_batched_tokens \(v)" }
         if let v = e.maxModelLen { engine += ", max_model_len \(v)" }
-        if let kv = e.kvTransfer { engine += ", kv_role \(kv.kvRole.rawValue)" }
+        if let kv = e.kvTransfer { engine += ", kv_role \(kv.role.rawValue)" }
         lines.append(engine)
         let d = llm.deployment
         var dep = "    health every \(d.healthCheckPeriod.planSeconds) (timeout \(d.healthCheckTimeout.planSeconds)), graceful shutdown \(d.gracefulShutdownTimeout.planSeconds)"

@@ -1,6 +1,7 @@
 // Reads one `LLMConfig` mapping (`prefill_config`, `decode_config` or an `llm_configs[]` entry):
 // which keys Baton acts on, which it reports as ignored, and how the replica count resolves.
 
+import BatonOpenAI
 import Yams
 
 extension LLMConfig {
@@ -49,7 +50,7 @@ extension LLMConfig {
         }
         if role != .both, config.engine.kvTransfer == nil {
             // Ray Serve's PD builder fills the same default when it is absent.
-            config.engine.kvTransfer = KVTransferConfig()
+            config.engine.kvTransfer = KVTransferConfig(connector: "NixlConnector")
         }
         if let dc = map.take("deployment_config") {
             config.deployment = try DeploymentConfig.load(dc)
@@ -147,16 +148,16 @@ extension EngineKwargs {
 extension KVTransferConfig {
     static func load(_ cursor: YAMLCursor, role: PoolRole) throws -> KVTransferConfig {
         let map = try cursor.mapping()
-        var c = KVTransferConfig()
+        var c = KVTransferConfig(connector: "NixlConnector")
         if let v = map.take("kv_connector") {
-            c.kvConnector = try v.string()
+            c.connector = try v.string()
             cursor.ignored.add(v.path, "Baton moves KV blocks with its own transfer, whatever the connector")
         }
         if let v = map.take("kv_role") {
             let kvRole = try v.oneOf(KVRole.self)
-            if role == .prefill, kvRole == .kvConsumer { throw v.fail("a prefill engine cannot be kv_consumer") }
-            if role == .decode, kvRole == .kvProducer { throw v.fail("a decode engine cannot be kv_producer") }
-            c.kvRole = kvRole
+            if role == .prefill, kvRole == .consumer { throw v.fail("a prefill engine cannot be kv_consumer") }
+            if role == .decode, kvRole == .producer { throw v.fail("a decode engine cannot be kv_producer") }
+            c.role = kvRole
         }
         map.finish(reasons: [
             "engine_id": "Baton names each replica itself",

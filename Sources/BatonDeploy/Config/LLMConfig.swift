@@ -1,5 +1,8 @@
 // Ray Serve's `LLMConfig` as Baton reads it: the model, the engine's settings, and how many
 // replicas of it run. Defaults are Ray Serve's (and vLLM's where Baton's engine has the same knob).
+// `kv_transfer_config` is vLLM's `KVTransferConfig` (BatonOpenAI), the type the engine reads too.
+
+import BatonOpenAI
 
 /// `model_loading_config`.
 public struct ModelLoadingConfig: Sendable, Equatable {
@@ -12,25 +15,6 @@ public struct ModelLoadingConfig: Sendable, Equatable {
     public init(modelID: String, modelSource: String? = nil) {
         self.modelID = modelID
         self.modelSource = modelSource ?? modelID
-    }
-}
-
-/// What each engine does with KV blocks, from vLLM's `kv_transfer_config.kv_role`.
-public enum KVRole: String, Sendable, Equatable, CaseIterable {
-    case kvProducer = "kv_producer"
-    case kvConsumer = "kv_consumer"
-    case kvBoth = "kv_both"
-}
-
-/// `engine_kwargs.kv_transfer_config`. Baton always moves KV blocks with its own TCP transfer,
-/// whichever connector is named; the connector and its extra config are reported as ignored.
-public struct KVTransferConfig: Sendable, Equatable {
-    public var kvConnector: String = "NixlConnector"
-    public var kvRole: KVRole = .kvBoth
-
-    public init(kvConnector: String = "NixlConnector", kvRole: KVRole = .kvBoth) {
-        self.kvConnector = kvConnector
-        self.kvRole = kvRole
     }
 }
 
@@ -49,6 +33,7 @@ public struct EngineKwargs: Sendable, Equatable {
     /// vLLM's data parallelism: that many fixed replicas, never autoscaled (as in Ray Serve).
     public var dataParallelSize: Int?
     /// Absent in a `build_openai_app` config; defaulted (NixlConnector, kv_both) for PD apps.
+    /// Only `connector` and `role` come from the file; the supervisor sets the rest per replica.
     public var kvTransfer: KVTransferConfig?
 
     public init() {}

@@ -67,8 +67,8 @@ extension PoolConfig {
         if let v = e.maxModelLen { args += ["--max-model-len", String(v)] }
         var kvPort = kvPort
         if let kv = e.kvTransfer, app.kind == .pd {
-            args += ["--kv-role", kv.kvRole.rawValue, "--kv-engine-id", "\(app.name)-\(name)"]
-            if kv.kvRole != .kvConsumer, let kvPort { args += ["--kv-port", String(kvPort)] } else { kvPort = nil }
+            args += ["--kv-role", kv.role.rawValue, "--kv-engine-id", "\(app.name)-\(name)"]
+            if kv.role != .consumer, let kvPort { args += ["--kv-port", String(kvPort)] } else { kvPort = nil }
         } else {
             kvPort = nil
         }

@@ -2,6 +2,7 @@
 // schedulers that scrape vLLM read Baton unchanged. Emitted through swift-metrics into whatever
 // factory the server gives (Prometheus in `baton engine`); no global bootstrap.
 
+import BatonModel
 import CoreMetrics
 import Metrics
 import Synchronization
@@ -30,6 +31,8 @@ public final class EngineMetrics: Sendable {
     public let kvTransferBlocks: Counter
     public let kvTransferFailures: Counter
     public let kvTransferSeconds: Recorder
+    /// Requests whose remote KV could not be used (recomputed or failed), by reason.
+    private let kvLoadFailures: [KVLoadFailureReason: Counter]
     private let success: [FinishReason: Counter]
     private let prefixSeen: Mutex<(queries: Int, hits: Int)>
 
@@ -80,6 +83,12 @@ public final class EngineMetrics: Sendable {
         kvTransferBlocks = Counter(label: "baton_kv_transfer_blocks_total", dimensions: labels, factory: factory)
         kvTransferFailures = Counter(label: "baton_kv_transfer_failures_total", dimensions: labels, factory: factory)
         kvTransferSeconds = Recorder(label: "baton_kv_transfer_seconds", dimensions: labels, factory: factory)
+        var loadFailures: [KVLoadFailureReason: Counter] = [:]
+        for reason in KVLoadFailureReason.allCases {
+            loadFailures[reason] = Counter(
+                label: "baton_kv_load_failures_total", dimensions: labels + [("reason", reason.rawValue)], factory: factory)
+        }
+        kvLoadFailures = loadFailures
         var success: [FinishReason: Counter] = [:]
         for reason in [FinishReason.stop, .length, .abort] {
             success[reason] = Counter(
@@ -95,6 +104,8 @@ public final class EngineMetrics: Sendable {
         promptTokensQueued.record(0)
         kvBlocksHeld.record(0)
     }
+
+    func kvLoadFailed(_ reason: KVLoadFailureReason) { kvLoadFailures[reason]?.increment() }
 
     func requestFinished(reason: FinishReason, e2e: Double) {
         success[reason]?.increment()

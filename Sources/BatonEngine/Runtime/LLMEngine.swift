@@ -8,13 +8,12 @@
 // (queue full, too long) synchronously. Dropping a stream (client gone) aborts its request and
 // frees its blocks.
 //
-// Prefill/decode split: a producer's finished prefill keeps its prompt blocks under a lease
-// (freed on the consumer's DONE, on expiry, checked every loop turn, or at shutdown); a
-// consumer's request waits while the attached `KVConnector` pulls its blocks off the loop
-// thread and reports back through `finishedLoading`.
+// Prefill/decode split: `LLMEngine+KVHandoff.swift` (the plan from `KVHandoff`, the leases, the
+// pulls and their failures).
 
 import BatonModel
 import Dispatch
+import Logging
 import Synchronization
 
 public final class LLMEngine: Sendable {
@@ -23,10 +22,13 @@ public final class LLMEngine: Sendable {
     /// The KV memory (a connector reads held blocks from it and writes pulled ones into it).
     public let cache: PagedKVCache
     private let runner: Mutex<ModelRunner>
-    private let state: Mutex<State>
-    private let connector = Mutex<(any KVConnector)?>(nil)
-    private let wakeUp = DispatchSemaphore(value: 0)
+    let state: Mutex<State>
+    let connector = Mutex<(any KVConnector)?>(nil)
+    let wakeUp = DispatchSemaphore(value: 0)
     public let metrics: EngineMetrics
+    /// Checks `kv_transfer_params` and decides each request's part in a split.
+    public let handoff: KVHandoff
+    let logger: Logger
 
     struct Stream {
         var continuation: AsyncThrowingStream<RequestOutput, Error>.Continuation
@@ -51,7 +53,10 @@ public final class LLMEngine: Sendable {
         var draining = false
     }
 
-    public init(model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig, metrics: EngineMetrics = EngineMetrics()) throws {
+    public init(
+        model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig, metrics: EngineMetrics = EngineMetrics(),
+        logger: Logger = Logger(label: "baton.engine")
+    ) throws {
         guard let cache = PagedKVCache(
             config: model.config, blockSize: config.blockSize, blockCount: config.blockCount, dtype: config.kvCacheDType) else {
             throw EngineSetupError(description: "cannot allocate \(config.blockCount) KV blocks")
@@ -65,6 +70,8 @@ public final class LLMEngine: Sendable {
         self.config = config
         self.tokenizer = tokenizer
         self.metrics = metrics
+        self.logger = logger
+        handoff = KVHandoff(config: config.kvTransfer, blockSize: config.blockSize)
         self.cache = cache
         runner = Mutex(ModelRunner(model: model, cache: cache))
         let kv = KVCacheManager(blockCount: config.blockCount, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching)
@@ -72,10 +79,6 @@ public final class LLMEngine: Sendable {
         if let transfer = config.kvTransfer, transfer.role.produces { initial.leases = KVLeaseTable(leaseSeconds: transfer.leaseSeconds) }
         state = Mutex(initial)
     }
-
-    /// Attaches the connector that pulls remote prefills (a consumer needs one; without it
-    /// `do_remote_prefill` requests are prefilled here).
-    public func connect(_ connector: any KVConnector) { self.connector.withLock { $0 = connector } }
 
     // MARK: Requests
 
@@ -85,7 +88,7 @@ public final class LLMEngine: Sendable {
         let (stream, continuation) = AsyncThrowingStream<RequestOutput, Error>.makeStream()
         let id = request.id
         let connector = self.connector.withLock { $0 }
-        let intent = kvTransferIntent(request.kvTransfer, connected: connector != nil)
+        let intent = try carryOut(plan(request, connected: connector != nil), requestId: id)
         // Before the scheduler can start its pull (which ends the heartbeats).
         if case .consume(let remote) = intent { connector?.requestAdded(id, remote: remote) }
         let result: Result<Void, EngineError> = state.withLock { s in
@@ -111,16 +114,6 @@ public final class LLMEngine: Sendable {
         }
         wakeUp.signal()
         return RequestStream(base: stream, requestId: id, engine: self)
-    }
-
-    /// The part this engine takes in `requested`: none unless its role (and, to consume, a
-    /// connector) allows it.
-    private func kvTransferIntent(_ requested: KVTransferIntent?, connected: Bool) -> KVTransferIntent? {
-        guard let role = config.kvTransfer?.role, let requested else { return nil }
-        switch requested {
-        case .produce: return role.produces ? .produce : nil
-        case .consume: return role.consumes && connected ? requested : nil
-        }
     }
 
     /// Ends a request now and frees its blocks; its stream finishes. Unknown ids are ignored.
@@ -236,55 +229,7 @@ public final class LLMEngine: Sendable {
         }
     }
 
-    // MARK: Held prefills (producer) and pulls (consumer)
-
-    private func grantLease(_ held: HeldPrefill, state s: inout State, now: Double) {
-        guard s.leases != nil else {
-            s.scheduler.releaseHeld(held.requestId)
-            return
-        }
-        s.leases!.grant(held.requestId, blocks: held.blockIds, now: now)
-    }
-
-    private func expireLeases(_ s: inout State) {
-        guard let expired = s.leases?.expire(now: monotonicSeconds()), !expired.isEmpty else { return }
-        for id in expired { s.scheduler.releaseHeld(id) }
-        metrics.kvLeaseExpired.increment(by: expired.count)
-        updateGauges(s)
-    }
-
-    /// Extends `requestId`'s lease (a read or a heartbeat is a sign of life) and returns its
-    /// blocks; nil if it holds none (unknown, released or expired).
-    public func renewLease(_ requestId: String) -> [Int]? {
-        state.withLock { $0.leases?.renew(requestId, now: monotonicSeconds()) }
-    }
-
-    /// Frees the blocks held for `requestId` (its decoder is done). False if it held none.
-    @discardableResult
-    public func releaseHeld(_ requestId: String) -> Bool {
-        state.withLock { s in
-            guard s.leases?.release(requestId) != nil else { return false }
-            s.scheduler.releaseHeld(requestId)
-            updateGauges(s)
-            return true
-        }
-    }
-
-    /// A connector's report that `requestId`'s pull ended; `error` says why it failed.
-    public func finishedLoading(_ requestId: String, error: String?) {
-        let recompute = config.kvTransfer?.loadFailurePolicy != .fail
-        let failed: Stream? = state.withLock { s in
-            let outcome = s.scheduler.finishedLoading(requestId, success: error == nil, recompute: recompute)
-            updateGauges(s)
-            guard outcome == .failed, let stream = s.streams.removeValue(forKey: requestId) else { return nil }
-            metrics.requestFinished(reason: .abort, e2e: monotonicSeconds() - stream.arrivalTime)
-            return stream
-        }
-        failed?.continuation.finish(throwing: EngineError.kvLoadFailed(error ?? "unknown"))
-        wakeUp.signal()
-    }
-
-    private func updateGauges(_ s: State) {
+    func updateGauges(_ s: State) {
         metrics.running.record(s.scheduler.running.count)
         metrics.waiting.record(s.scheduler.waiting.count)
         metrics.kvCacheUsage.record(s.scheduler.kvCache.usage)
@@ -356,8 +301,4 @@ public final class LLMEngine: Sendable {
 
     /// Frees the cached contents of every free block.
     public func resetPrefixCache() { state.withLock { s in s.scheduler.resetPrefixCache() } }
-}
-
-public struct EngineSetupError: Error, CustomStringConvertible {
-    public let description: String
 }

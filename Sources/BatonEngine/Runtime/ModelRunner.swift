@@ -9,25 +9,6 @@ import Glibc
 import Darwin
 #endif
 
-/// A sampled token with its log-probability and the most likely alternatives, computed from
-/// the model's raw logits (before penalties and temperature), as vLLM reports them.
-public struct TokenLogprob: Sendable, Equatable {
-    public var token: Int32
-    public var logprob: Float
-    /// The `top_logprobs` most likely tokens, best first.
-    public var top: [TopLogprob]
-}
-
-public struct TopLogprob: Sendable, Equatable {
-    public var token: Int32
-    public var logprob: Float
-}
-
-public struct SampledToken: Sendable {
-    public var token: Int32
-    public var logprob: TokenLogprob?
-}
-
 final class ModelRunner {
     let model: LlamaModel
     let cache: PagedKVCache

@@ -3,49 +3,6 @@
 
 import BatonModel
 
-public enum RequestStatus: Sendable, Equatable {
-    case waiting
-    case running
-    /// Blocks were taken back; it waits again and recomputes everything.
-    case preempted
-    /// Its blocks are allocated and a connector is pulling the prompt's KV from a producer.
-    case waitingForRemoteKVs
-}
-
-/// Why a request stopped, in OpenAI's words where they exist.
-public enum FinishReason: String, Sendable, Equatable {
-    /// EOS, a stop token or a stop string.
-    case stop
-    /// max_tokens or the context length.
-    case length
-    /// Aborted by the client (disconnect) or by shutdown.
-    case abort
-}
-
-/// What a request asks for, fixed at arrival.
-public struct RequestParameters: Sendable, Equatable {
-    public var maxTokens: Int
-    public var sampling: SamplingParameters
-    /// Token ids that end the request (EOS and the model's end-of-turn ids unless `ignoreEOS`,
-    /// plus the client's `stop_token_ids`). The stop token counts as generated, as in vLLM.
-    public var stopTokenIds: Set<Int32>
-    public var stopStrings: [String]
-    public var logprobs: Int?
-    public var cacheSalt: String?
-
-    public init(
-        maxTokens: Int, sampling: SamplingParameters = .greedy, stopTokenIds: Set<Int32> = [],
-        stopStrings: [String] = [], logprobs: Int? = nil, cacheSalt: String? = nil
-    ) {
-        self.maxTokens = maxTokens
-        self.sampling = sampling
-        self.stopTokenIds = stopTokenIds
-        self.stopStrings = stopStrings
-        self.logprobs = logprobs
-        self.cacheSalt = cacheSalt
-    }
-}
-
 public struct Request: Sendable {
     public let id: String
     public let promptTokenIds: [Int32]

@@ -20,28 +20,6 @@
 import BatonModel
 import DequeModule
 
-public enum SchedulerError: Error, Equatable, CustomStringConvertible {
-    case duplicateId(String)
-    case queueFull(Int)
-    case emptyPrompt
-    case tooLong(prompt: Int, maxTokens: Int, context: Int)
-    case exceedsPool(blocks: Int, pool: Int)
-    case remoteBlocksMismatch(given: Int, needed: Int)
-
-    public var description: String {
-        switch self {
-        case .duplicateId(let id): "a request with id '\(id)' is already running"
-        case .queueFull(let n): "the waiting queue is full (\(n) requests)"
-        case .emptyPrompt: "the prompt is empty"
-        case .tooLong(let p, let m, let c):
-            "this model's maximum context length is \(c) tokens; the prompt has \(p) tokens and max_tokens is \(m)"
-        case .exceedsPool(let b, let pool): "the request needs \(b) KV blocks but the cache has only \(pool)"
-        case .remoteBlocksMismatch(let given, let needed):
-            "kv_transfer_params names \(given) remote blocks but the prompt fills \(needed)"
-        }
-    }
-}
-
 public struct Scheduler: Sendable {
     public let config: SchedulerConfig
     public private(set) var kvCache: KVCacheManager
@@ -234,10 +212,14 @@ public struct Scheduler: Sendable {
         guard var r = requests[id], r.status == .waitingForRemoteKVs,
               let i = waitingForRemoteKVs.firstIndex(of: id) else { return .gone }
         waitingForRemoteKVs.remove(at: i)
+        let remote: RemotePrefill? = if case .consume(let remote) = r.kvTransfer { remote } else { nil }
         r.kvTransfer = nil
         r.status = .waiting
         if success {
             r.numComputedTokens = r.numTokens - 1
+            // cached_tokens as one engine would have counted them: the producer's prefix-cache
+            // hit (the pull moved the rest, which one engine would have computed).
+            if let cached = remote?.prefillCachedTokens { r.numCachedTokens = min(cached, r.numPromptTokens) }
             kvCache.cacheBlocks(r, tokens: r.numTokens)
         } else {
             kvCache.free(id)

@@ -5,6 +5,7 @@
 
 import BatonEngine
 import BatonModel
+import BatonOpenAI
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -109,7 +110,7 @@ public final class BatonConnector: KVConnector, Service {
 
     private func pull(_ load: KVLoad) async {
         let start = monotonicSeconds()
-        var failure: String?
+        var failure: KVLoadFailure?
         do {
             let c = try await pool.connection(to: load.remote)
             try await read(load, over: c)
@@ -117,12 +118,12 @@ public final class BatonConnector: KVConnector, Service {
             engine.metrics.kvTransferBytes.increment(by: 2 * engine.cache.layerCount * load.localBlocks.count * engine.cache.blockBytes)
             engine.metrics.kvTransferSeconds.record(monotonicSeconds() - start)
         } catch {
-            failure = "\(error)"
+            failure = KVLoadFailure(error)
             engine.metrics.kvTransferFailures.increment()
             logger.warning("KV transfer: pull of \(load.requestId) from \(load.remote.host):\(load.remote.port) failed: \(error)")
         }
         waiting.withLock { _ = $0.removeValue(forKey: load.requestId) }
-        engine.finishedLoading(load.requestId, error: failure)
+        engine.finishedLoading(load.requestId, failure: failure)
         // The producer may free the blocks now, whatever happened (best effort: its lease
         // frees them otherwise).
         try? await call(load.remote) { .done(seq: $0, requestId: load.remote.requestId) }

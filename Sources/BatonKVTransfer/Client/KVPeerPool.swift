@@ -3,6 +3,7 @@
 // connection is being opened wait for it.
 
 import BatonEngine
+import BatonOpenAI
 import Logging
 import NIOCore
 import NIOPosix

@@ -23,6 +23,6 @@ extension KVFrame {
         return out + "…"
     }
 
-    /// The frame's name in the protocol's terms (docs/kv-transfer.md).
+    /// The frame's name in docs/kv-transfer.md's terms.
     var kind: String { type.name }
 }

@@ -4,6 +4,7 @@
 // asked — as DATA frames, then END. Only blocks held for the named request can be read.
 
 import BatonEngine
+import BatonOpenAI
 import NIOCore
 
 struct KVServerSession {

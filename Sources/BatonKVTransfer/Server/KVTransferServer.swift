@@ -6,6 +6,7 @@
 // memory while their lease pins them.
 
 import BatonEngine
+import BatonOpenAI
 import Logging
 import NIOCore
 import NIOPosix

@@ -20,9 +20,6 @@ public struct GenerationStats: Sendable, Equatable {
     public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(decodeSteps) / decodeSeconds : 0 }
 }
 
-/// Why generation stopped.
-public enum FinishReason: String, Sendable { case stop, length }
-
 /// Runs single prompts against a model with its own contiguous KV cache.
 public final class TextGenerator {
     public let model: LlamaModel

@@ -118,11 +118,11 @@ struct Generation: Sendable {
             vocabularySize: loaded.serving.tokenizer.vocabularySize, endTokenIds: loaded.serving.endTokenIds, logprobs: logprobs)
         let responseId = "\(prefix)-\(requestId)"
         let engineId = "\(responseId)-\(UInt32.random(in: .min ... .max))"
-        let kvTransfer = try Self.kvTransferIntent(
-            r.kvTransferParams, stream: r.stream ?? false, promptTokens: tokens.count, engine: loaded.engine.config)
         return Prepared(
             responseId: responseId,
-            request: EngineRequest(id: engineId, promptTokenIds: tokens, parameters: params, kvTransfer: kvTransfer),
+            request: EngineRequest(
+                id: engineId, promptTokenIds: tokens, parameters: params, kvTransferParams: r.kvTransferParams,
+                stream: r.stream ?? false),
             stream: r.stream ?? false, includeUsage: r.streamOptions?.includeUsage ?? false, logprobs: logprobs, kind: kind,
             loaded: loaded)
     }
@@ -135,6 +135,7 @@ struct Generation: Sendable {
             case .rejected(.queueFull): throw .overloaded("The server is busy: \(error.description).", retryAfter: config.retryAfterSeconds)
             case .rejected(let e): throw .invalid(e.description)
             case .shuttingDown: throw .unavailable("The server is shutting down.", retryAfter: config.retryAfterSeconds)
+            case .kvTransferRefused: throw .invalid(error.description, param: "kv_transfer_params")
             case .aborted, .kvLoadFailed: throw .server(error.description)
             }
         }

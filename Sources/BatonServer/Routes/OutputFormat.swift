@@ -21,7 +21,7 @@ struct OutputFormat: Sendable {
     }
 
     func kvTransferParams(_ o: RequestOutput) -> KVTransferParams? {
-        Generation.kvTransferParams(o.held, config: prepared.loaded.engine.config.kvTransfer)
+        prepared.loaded.engine.handoff.answer(o.held)
     }
 
     func stopReason(_ o: RequestOutput) -> StopReasonValue? {

@@ -2,12 +2,7 @@
 // NixlConnector runs unchanged (`NixlConnector` is read as `BatonConnector`, said once).
 // A wrong type or value is an error naming the key; keys Baton does not use are reported.
 
-import BatonEngine
 import Foundation
-
-public struct KVTransferConfigError: Error, CustomStringConvertible {
-    public let description: String
-}
 
 extension KVTransferConfig {
     /// The config in `json`, and notes for the log (aliases taken, keys ignored).
