@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "BatonServer",
             dependencies: [
-                "BatonEngine", "BatonKVTransfer", "BatonOpenAI", "BatonHTTP",
+                "BatonEngine", "BatonOpenAI", "BatonHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
