@@ -93,4 +93,23 @@ private func read(_ path: String) -> String? {
             #expect(found, "docs/architecture.md names \(name), which is not in the repository")
         }
     }
+
+    /// Each public type lives in a file named for it (`Name.swift`, or `Name+Aspect.swift` when
+    /// the file holds it with an aspect), so a reader finds a type by its name.
+    @Test func eachPublicTypeLivesInAFileNamedForIt() throws {
+        let kinds = ["struct", "enum", "class", "protocol", "actor"]
+        var misplaced: [String] = []
+        for path in files(under: "Sources") where path.hasSuffix(".swift") {
+            let file = (path as NSString).lastPathComponent.dropLast(".swift".count)
+            let base = file.split(separator: "+", maxSplits: 1).first.map(String.init) ?? String(file)
+            for line in (read(path) ?? "").split(separator: "\n") where line.hasPrefix("public ") {
+                var words = line.split(separator: " ").dropFirst()
+                while let w = words.first, ["final", "indirect"].contains(w) { words = words.dropFirst() }
+                guard let kind = words.first, kinds.contains(String(kind)), words.count > 1 else { continue }
+                let name = words.dropFirst().first!.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+                if name != base { misplaced.append("\(path): \(kind) \(name)") }
+            }
+        }
+        #expect(misplaced.isEmpty, "\(misplaced.count) public types in files named for another: \(misplaced)")
+    }
 }
