@@ -4,25 +4,6 @@
 import BatonModel  // SeededGenerator: the sampler's, the same on every platform
 import Foundation
 
-/// One request to send.
-public struct BenchPrompt: Sendable, Equatable {
-    public var prompt: String
-    public var outputTokens: Int
-    /// The prompt's length in tokens as the workload meant it, counted only when the server's
-    /// answer carries no `usage.prompt_tokens` (nil: unknown, counted as 0).
-    public var estimatedPromptTokens: Int?
-
-    public init(prompt: String, outputTokens: Int, estimatedPromptTokens: Int? = nil) {
-        self.prompt = prompt
-        self.outputTokens = outputTokens
-        self.estimatedPromptTokens = estimatedPromptTokens
-    }
-}
-
-public struct BenchWorkloadError: Error, CustomStringConvertible {
-    public let description: String
-}
-
 public enum BenchWorkload {
     /// Words of one BPE token each in SmolLM2's tokenizer (and most others'), so `inputTokens`
     /// words make about that many tokens; the real count comes back in `usage`.

@@ -1,21 +1,5 @@
-// The errors and notes the app config loader produces, each naming a key's path in the YAML
+// The errors the app config loader produces, each naming a key's path in the YAML
 // (`applications[0].args.decode_config.deployment_config.num_replicas`).
-
-/// A key Baton read but does not act on. Listed once by `baton serve --check` and at start-up,
-/// so that nothing a Ray Serve user wrote is dropped without a word.
-public struct IgnoredKey: Sendable, Equatable, CustomStringConvertible {
-    /// Where the key sits, e.g. `applications[0].args.prefill_config.accelerator_type`.
-    public var path: String
-    /// Why Baton does not use it.
-    public var reason: String
-
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-
-    public var description: String { "ignored: \(path) (\(reason))" }
-}
 
 /// A config Baton cannot run: a wrong type, a bad value, or a contradiction between keys.
 /// The description is `path: message`, e.g.
