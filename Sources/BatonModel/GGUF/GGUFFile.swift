@@ -9,19 +9,6 @@ import BatonKernels
 //   tensor_count × (name: string, n_dims: u32, dims: n_dims × u64, type: u32, offset: u64)
 //   padding to general.alignment (default 32) | tensor data
 
-/// One tensor's description and where its bytes are.
-public struct GGUFTensorInfo: Sendable, Equatable {
-    public let name: String
-    /// ggml order: `shape[0]` is the fastest-varying (the row length).
-    public let shape: [Int]
-    public let type: QuantType
-    /// Offset from the start of the data section.
-    public let offset: Int
-    public let byteCount: Int
-
-    public var elementCount: Int { shape.reduce(1, *) }
-}
-
 /// A parsed GGUF file whose tensor data stays in the mapping.
 public struct GGUFFile: Sendable {
     public let storage: MappedFile

@@ -7,19 +7,6 @@ import Glibc
 import Darwin
 #endif
 
-/// Timings of one generation.
-public struct GenerationStats: Sendable, Equatable {
-    public var promptTokens = 0
-    public var prefillSeconds = 0.0
-    public var generatedTokens = 0
-    /// Forward passes of one token each (every generated token after the first).
-    public var decodeSteps = 0
-    public var decodeSeconds = 0.0
-
-    public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
-    public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(decodeSteps) / decodeSeconds : 0 }
-}
-
 /// Runs single prompts against a model with its own contiguous KV cache.
 public final class TextGenerator {
     public let model: LlamaModel
@@ -94,19 +81,6 @@ public final class TextGenerator {
     private func copyLogits(_ out: UnsafeBufferPointer<Float>) {
         logits.withUnsafeMutableBufferPointer { dst in
             dst.baseAddress!.update(from: out.baseAddress!, count: dst.count)
-        }
-    }
-}
-
-public enum GenerationError: Error, CustomStringConvertible, Equatable {
-    case emptyPrompt
-    case contextOverflow(prompt: Int, maxTokens: Int, context: Int)
-
-    public var description: String {
-        switch self {
-        case .emptyPrompt: "the prompt is empty"
-        case .contextOverflow(let p, let m, let c):
-            "prompt (\(p) tokens) + max_tokens (\(m)) exceeds the context length \(c)"
         }
     }
 }

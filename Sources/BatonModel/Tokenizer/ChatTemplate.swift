@@ -5,29 +5,6 @@
 //   <|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{content}<|im_end|>\n…
 //   <|im_start|>assistant\n                                   (add_generation_prompt)
 
-/// One chat message.
-public struct ChatMessage: Sendable, Equatable, Codable {
-    public var role: String
-    public var content: String
-
-    public init(role: String, content: String) {
-        self.role = role
-        self.content = content
-    }
-}
-
-public enum ChatTemplateError: Error, CustomStringConvertible, Equatable {
-    case missing
-    case unsupported(excerpt: String)
-
-    public var description: String {
-        switch self {
-        case .missing: "model file has no chat template (tokenizer.chat_template)"
-        case .unsupported(let e): "the model's chat template is not one Baton understands (supported: ChatML); it begins: \(e)"
-        }
-    }
-}
-
 /// A chat template family recognised from a GGUF's `tokenizer.chat_template`.
 public struct ChatTemplate: Sendable, Equatable {
     public enum Family: Sendable, Equatable { case chatML }

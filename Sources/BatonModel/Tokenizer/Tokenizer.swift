@@ -7,28 +7,6 @@ import Glibc
 import Darwin
 #endif
 
-/// What can go wrong building a tokenizer from a model file.
-public enum TokenizerError: Error, CustomStringConvertible, Equatable {
-    case missing(String)
-    case unsupportedModel(String)
-    case unsupportedPreTokenizer(String)
-    case badMerge(index: Int, text: String)
-
-    public var description: String {
-        switch self {
-        case .missing(let key): "model file has no tokenizer metadata '\(key)'"
-        case .unsupportedModel(let m): "tokenizer model '\(m)' is not supported (supported: gpt2 byte-level BPE)"
-        case .unsupportedPreTokenizer(let p): "pre-tokenizer '\(p)' is not supported (supported: smollm, gpt2)"
-        case .badMerge(let i, let t): "tokenizer merge #\(i) '\(t)' is not two tokens separated by a space"
-        }
-    }
-}
-
-/// llama.cpp's token types (`tokenizer.ggml.token_type`).
-public enum TokenType: Int32, Sendable {
-    case normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
-}
-
 /// A byte-level BPE tokenizer. Immutable and thread-safe; encodes a few MB/s.
 public final class Tokenizer: Sendable {
     public let tokens: [String]
@@ -224,45 +202,5 @@ public final class Tokenizer: Sendable {
         let start = out.count
         bpe(piece, into: &out)
         cache.insert(piece, Array(out[start...]))
-    }
-}
-
-/// The token ids of pre-tokenized pieces (words, mostly) already merged, for a caller that
-/// tokenizes many prompts (the router, once per event loop): the merge loop then runs once per
-/// distinct piece, as with the word caches of Hugging Face's tokenizers and tiktoken. A value
-/// type with no lock: each caller owns its own. Bounded by `capacity` pieces; emptied when full.
-public struct BPECache: Sendable {
-    public let capacity: Int
-    /// Pieces of up to 16 bytes (nearly all), keyed by their bytes packed in two words: looking
-    /// one up allocates nothing and hashes three words.
-    var short: [ShortPiece: [Int32]] = [:]
-    var long: [[UInt8]: [Int32]] = [:]
-
-    struct ShortPiece: Hashable {
-        var low: UInt64, high: UInt64, count: Int
-
-        init?(_ bytes: UnsafeBufferPointer<UInt8>) {
-            guard bytes.count <= 16 else { return nil }
-            var words: (UInt64, UInt64) = (0, 0)
-            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
-            (low, high, count) = (words.0, words.1, bytes.count)
-        }
-    }
-
-    public init(capacity: Int = 16_384) { self.capacity = max(0, capacity) }
-
-    public var count: Int { short.count + long.count }
-
-    func lookup(_ piece: UnsafeBufferPointer<UInt8>) -> [Int32]? {
-        if let key = ShortPiece(piece) { return short[key] }
-        return long[Array(piece)]
-    }
-
-    mutating func insert(_ piece: UnsafeBufferPointer<UInt8>, _ ids: [Int32]) {
-        if count >= capacity {
-            short.removeAll(keepingCapacity: true)
-            long.removeAll(keepingCapacity: true)
-        }
-        if let key = ShortPiece(piece) { short[key] = ids } else { long[Array(piece)] = ids }
     }
 }

@@ -1,5 +1,5 @@
-// The models Baton knows by name, and where the model cache lives. The CLI pulls into this cache
-// and tests look there, so both take the file name, size, digest and folder from here.
+// The models Baton knows by name. The CLI pulls them into the model cache and tests look
+// there, so both take the file name, size and digest from here.
 
 /// A model Baton can fetch by name (`--model smollm2`).
 public struct KnownModel: Sendable, Equatable {
@@ -25,18 +25,4 @@ public struct KnownModel: Sendable, Equatable {
     public static let all = [smollm2]
 
     public static func named(_ name: String) -> KnownModel? { all.first { $0.name == name } }
-}
-
-/// Where models are cached: `$BATON_HOME/models`, `$BATON_HOME` defaulting to
-/// `$HOME/.cache/baton`.
-public enum ModelCache {
-    public static func directory(environment: [String: String]) -> String {
-        let home = environment["BATON_HOME"] ?? ((environment["HOME"] ?? "/root") + "/.cache/baton")
-        return home + "/models"
-    }
-
-    /// Where `model` lands once pulled.
-    public static func path(of model: KnownModel, environment: [String: String]) -> String {
-        directory(environment: environment) + "/" + model.fileName
-    }
 }
