@@ -1,5 +1,5 @@
 // The decode path of the matmul: y[r] = W[r] · x for the rows `rows`, weights decoded in
-// registers straight from the file's blocks, x prepared (Activations.swift).
+// registers straight from the file's blocks, x prepared (ActivationBuffer.swift).
 //
 // Quantised weights follow ggml's vec_dot kernels (ggml_vec_dot_q4_1_q8_1, _q4_0_q8_0,
 // _q8_0_q8_0, AVX2/VNNI path) to the bit: eight f32 lanes; per block, lane j gets the integer
@@ -157,7 +157,7 @@ func nibbleLanes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> BlockLanes {
 
 /// As `nibbleLanes`, but each value left in place in its word: w_t = nibble · 2^(8t) in lanes
 /// 0–3 and nibble · 2^(8t+4) in lanes 4–7 (exact floats), which Q8_1 activations undo exactly
-/// (their q are stored times 2^-(8t) and 2^-(8t+4); Activations.swift): one mask per t
+/// (their q are stored times 2^-(8t) and 2^-(8t+4); ActivationBuffer.swift): one mask per t
 /// instead of shifts, products and sums still the exact integers.
 @inline(__always)
 func nibbleLanesScaled(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> BlockLanes {

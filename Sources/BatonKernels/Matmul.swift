@@ -7,7 +7,7 @@ import Darwin
 
 // y = x · Wᵀ for a batch of activation rows against a (quantised) weight matrix.
 //
-//   x    (m, rowStride)  prepared activations (see Activations.swift)
+//   x    (m, rowStride)  prepared activations (see ActivationBuffer.swift)
 //   W    (n, k)          weights in their file format, one output per row
 //   out  (m, n)          f32, written or accumulated into (`accumulate`: the residual add)
 //
@@ -26,54 +26,22 @@ import Darwin
 // BlockLanes) and scales, and the tile performs exactly the GEMV's operations per (row, token):
 // both reproduce ggml's vec_dot bit for bit. f32/f16 weights: f32 panels and SIMD16 FMAs.
 
-/// Per-thread scratch for decoded weight panels.
-public struct MatmulScratch: ~Copyable {
-    /// (threads, panelStride) f32.
-    let panels: UnsafeMutablePointer<Float>
-    let panelStride: Int
-    public let maxK: Int
-    public let threads: Int
-    /// Batched GEMV (2–64 rows of quantised weights) with BatonKernelsC's vpdpbusd kernel
-    /// rather than Swift's `batchedGemv` (same bits; tests run both).
-    public let useVNNI: Bool
-    /// The VNNI kernel's wide form: two tokens per zmm (same bits). Faster where a zmm
-    /// operation costs what a ymm one does (Intel); AMD's Zen 4 splits zmm operations in two.
-    public let vnniWide: Bool
-
-    /// Whether this CPU has AVX-512 VNNI.
-    public static var vnniAvailable: Bool { KernelOptions.vnniAvailable }
-
-    public init(maxK: Int, threads: Int, options: KernelOptions = KernelOptions()) {
-        self.init(maxK: maxK, threads: threads, useVNNI: options.useVNNI, vnniWide: options.vnniWide)
-    }
-
-    public init(maxK: Int, threads: Int, useVNNI: Bool, vnniWide: Bool) {
-        precondition(!useVNNI || Self.vnniAvailable, "this CPU has no AVX-512 VNNI")
-        self.maxK = maxK
-        self.threads = threads
-        self.useVNNI = useVNNI
-        self.vnniWide = vnniWide
-        let floatPanel = panelRows * preparedStride(cols: maxK, format: .f32)
-        let quantPanel = (maxK / 32) * (quantPanelBlock + panelRows)
-        panelStride = Swift.max(floatPanel, quantPanel) + 16
-        panels = .allocate(capacity: panelStride * threads)
-        panels.initialize(repeating: 0, count: panelStride * threads)
-    }
-
-    deinit { panels.deallocate() }
-}
-
 /// Weight rows per GEMM panel (the tile's width in outputs).
 let panelRows = 4
+
 /// Floats per block of a quantised panel: two row pairs × (4 lane vectors + scales) × 16.
 let quantPanelBlock = 2 * 5 * 16
+
 /// Tokens per L2-resident chunk of x in the GEMM.
 let tokenChunk = 64
+
 /// From this many rows of x on, dequantising panels beats the GEMV.
 let gemmMinRows = 4
+
 /// Up to this many rows of x, quantised weights take the batched GEMV (Gemv.swift); the VNNI
 /// kernel takes any number, this many at a time.
 let batchedMaxRows = 64
+
 /// From this many rows of x on, quantised weights take the batched GEMV rather than the GEMV.
 let batchedMinRows = 2
 
@@ -422,8 +390,6 @@ func dequantizePanelRow(_ type: QuantType, _ src: UnsafeRawPointer, _ dst: Unsaf
     dequantizeRow(type, src, dst, count: k)
     for i in k..<stride { dst[i] = 0 }
 }
-
-// MARK: - GEMM tiles
 
 /// out[i·ldo + j] (+)= Σ x[i·k + c] · w[j·k + c] for i, j in 0..<4.
 @inline(__always)
