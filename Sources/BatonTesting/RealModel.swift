@@ -20,9 +20,3 @@ public enum RealModel {
         return file
     }
 }
-
-public struct RealModelMissing: Error, CustomStringConvertible {
-    public let description: String
-
-    public init(description: String) { self.description = description }
-}

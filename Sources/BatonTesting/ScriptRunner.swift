@@ -100,7 +100,3 @@ public enum ScriptRunner {
         func wait() { done.wait() }
     }
 }
-
-public struct ScriptError: Error, CustomStringConvertible {
-    public let description: String
-}
