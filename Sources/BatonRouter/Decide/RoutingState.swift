@@ -66,7 +66,8 @@ public struct RoutingState: Sendable {
     /// Picks the decode, then local or split (docs/architecture.md, one request's path), and counts the
     /// request in flight on the endpoints it names. `heldBlocks`: the prompt's leading blocks
     /// the decode probably held before this request. `again`: the same request decided once
-    /// more after a wait (it is counted in `splitsWithoutPrefill` only the first time).
+    /// more (after a wait, or after the fast lane's decode failed before its first byte): it is
+    /// counted in `splitsWithoutPrefill` only the first time.
     public mutating func decide(_ r: RoutingRequest, again: Bool = false) -> (decision: Decision, heldBlocks: Int) {
         let decode: Int
         switch pick(.decode, r, excluding: []) {
@@ -78,7 +79,7 @@ public struct RoutingState: Sendable {
         }
         let held = indexes[decode].matchedBlocks(r.blockHashes)
         if let reason = localReason(decode, r, held: held) {
-            if reason == .noPrefillPool { splitsWithoutPrefill += 1 }
+            if reason == .noPrefillPool, !again { splitsWithoutPrefill += 1 }
             return (local(decode, r, reason: reason, fallback: false), held)
         }
         if case .picked(let p) = pick(.prefill, r, excluding: [], group: pool.members[decode].group) {
