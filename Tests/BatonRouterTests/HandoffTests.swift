@@ -90,16 +90,23 @@ final class CountingTokenizer: LocalTokenizing {
                 + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
         }
         let twoKeys = "Authorization: Bearer k\r\nAuthorization: Bearer other\r\n"
+        var n = 0
         for injected in ["", "x-baton-handoff: 1\r\n", "x-baton-handoff: 1\r\n"] {
             for _ in 0..<4 {
+                n += 1  // a prompt no decode holds: a split, which the lane once handed over
                 let raw = try await RawHTTP.exchange(
                     port: router.port,
-                    send: request(Self.long, twoKeys) + request("second", "Authorization: Bearer k\r\n\(injected)"), until: "answer-")
+                    send: request("\(n)" + Self.long, twoKeys) + request("second", "Authorization: Bearer k\r\n\(injected)"),
+                    until: "answer-")
                 let unauthorized = try #require(raw.range(of: "HTTP/1.1 401"), "\(raw)")
                 let answer = try #require(raw.range(of: "answer-"), "\(raw)")
                 #expect(unauthorized.upperBound <= answer.lowerBound && raw[answer.upperBound...].hasPrefix("second"), "\(raw)")
             }
         }
+        // A prompt the decode now holds is the local path by choice, which the lane once relayed
+        // itself for the first key: a 401 as well.
+        let cached = try await RawHTTP.exchange(port: router.port, send: request("\(n)" + Self.long, twoKeys), until: "}")
+        #expect(cached.hasPrefix("HTTP/1.1 401"), "\(cached)")
         let split = try await router.post(
             "/v1/completions", #"{"prompt":"\#(Self.long)"}"#, headers: [("Authorization", "Bearer k"), ("x-baton-handoff", "1")])
         #expect(split.status == 200 && split.headers["x-baton-route"] == "split")
