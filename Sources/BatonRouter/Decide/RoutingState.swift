@@ -5,41 +5,6 @@
 import BatonModel
 import BatonOpenAI
 
-/// What the router knows about one request when it decides.
-public struct RoutingRequest: Sendable {
-    /// The prompt's full-block hashes (the engine's chain).
-    public var blockHashes: [BlockHash]
-    public var promptTokens: Int
-    public var session: String?
-
-    public init(blockHashes: [BlockHash], promptTokens: Int, session: String?) {
-        self.blockHashes = blockHashes
-        self.promptTokens = promptTokens
-        self.session = session
-    }
-}
-
-/// Why a request took its path (`baton_router_decisions_total{path, reason}`).
-public enum DecisionReason: String, Sendable, CaseIterable {
-    case shortPrompt = "short_prompt"
-    case cachedPrefix = "cached_prefix"
-    case longPrompt = "long_prompt"
-    case noPrefillHealthy = "no_prefill_healthy"
-    /// No prefill pool at all (a collocated app, or one scaled to 0): local is the path.
-    case noPrefillPool = "no_prefill_pool"
-    case prefillFailed = "prefill_failed"
-    case noDecodeHealthy = "no_decode_healthy"
-    case overloaded
-}
-
-public enum Decision: Sendable, Equatable {
-    /// Forward unchanged to the decode; `fallback` when a split was wanted but no prefill could serve.
-    case local(decode: Int, reason: DecisionReason, fallback: Bool)
-    case split(prefill: Int, decode: Int)
-    case reject(APIError, reason: DecisionReason)
-
-}
-
 public struct RoutingState: Sendable {
     public let config: RouterConfig
     public internal(set) var pool: EndpointPool
