@@ -2,6 +2,7 @@
 // actions for each event, as FastLane carries them out.
 
 @testable import BatonRouter
+import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -87,6 +88,59 @@ final class Connection {
         // HTTP/1.0 is Hummingbird's.
         let old = Connection(maxBodyBytes: 100)
         #expect(old.read(.head(Self.post(version: .http1_0))) == .forward(.head(Self.post(version: .http1_0))))
+    }
+
+    /// A request with two `Authorization` fields is Hummingbird's: it joins them and checks the
+    /// join (a 401 when keys are set), where the lane would have seen only the first.
+    @Test func aRequestWithRepeatedAuthorizationIsHummingbirds() {
+        var head = Self.post()
+        head.headers.add(name: "Authorization", value: "Bearer k")
+        head.headers.add(name: "authorization", value: "Bearer other")
+        let s = Connection(maxBodyBytes: 100)
+        #expect(s.read(.head(head)) == .forward(.head(head)))
+        #expect(s.read(.end(nil)) == .forward(.end(nil)))
+        #expect(s.passedAnswers == 1)
+        var one = Self.post()
+        one.headers.add(name: "Authorization", value: "Bearer k")
+        let t = Connection(maxBodyBytes: 100)
+        #expect(t.read(.head(one)) == .none, "one field: the lane's")
+    }
+
+    /// `x-baton-handoff` names the lane's handoffs (Handoff.swift): a client's copy is stripped
+    /// from every head, passed through or read whole.
+    @Test func aClientsHandoffHeaderIsStripped() {
+        var sent = Self.get
+        sent.headers.add(name: "X-Baton-Handoff", value: "1")
+        sent.headers.add(name: "Host", value: "x")
+        var stripped = Self.get
+        stripped.headers.add(name: "Host", value: "x")
+        let s = Connection(maxBodyBytes: 100)
+        #expect(s.read(.head(sent)) == .forward(.head(stripped)))
+        #expect(s.read(.end(nil)) == .forward(.end(nil)))
+        var post = Self.post()
+        post.headers.add(name: "x-baton-handoff", value: "1")
+        #expect(s.read(.head(post)) == .forward(.head(Self.post())), "passed through while an answer is owed")
+        #expect(s.read(.end(nil)) == .forward(.end(nil)))
+        let t = Connection(maxBodyBytes: 100)
+        #expect(t.read(.head(post)) == .none)
+        #expect(t.read(.end(nil)) == .decide(Self.post(), .completion, ByteBuffer()))
+    }
+
+    /// A handoff is taken only by the request whose `x-baton-handoff` names it; a request
+    /// without it (one passed through behind a request Hummingbird answered itself) leaves it.
+    @Test func aHandoffIsTakenOnlyByTheRequestItNames() throws {
+        let slot = HandoffSlot()
+        let body = try ProxyBody(Data(#"{"prompt":"a"}"#.utf8))
+        let handoff = Handoff(
+            kind: .completion, body: body, routing: RoutingRequest(tokens: [1], blockSize: 16, salt: nil, session: nil),
+            decided: nil, received: .now())
+        slot.put(handoff, id: "1")
+        #expect(slot.take(nil) == nil)
+        #expect(slot.take("2") == nil)
+        #expect(slot.take("1")?.kind == .completion)
+        #expect(slot.take("1") == nil, "taken once")
+        slot.put(handoff, id: "2")
+        #expect(slot.takeAny() != nil && slot.takeAny() == nil)
     }
 
     @Test func aBodyOverTheLimitGoesToHummingbirdWithWhatCameBefore() {

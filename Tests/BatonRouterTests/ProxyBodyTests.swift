@@ -24,22 +24,22 @@ import Testing
             client["stream_options"] = .object(["include_usage": .bool(true)])
             client["min_tokens"] = .int(3)
             let body = try ProxyBody(JSONEncoder().encode(JSONValue.object(client)))
-            var got = try Self.object(body.prefillBytes())
+            var got = try Self.object(body.split().prefillBytes())
             var want = try Self.object(Self.fixture("demo-\(n)_1_prefill_request.json"))
             #expect(got["stream_options"] == nil && got["min_tokens"] == nil)
             got["stream"] = nil
             want["stream"] = nil
             #expect(got == want, "demo-\(n)")
-            #expect(try Self.object(body.prefillBytes())["stream"] == .bool(false))
+            #expect(try Self.object(body.split().prefillBytes())["stream"] == .bool(false))
         }
     }
 
     @Test func maxCompletionTokensIsCappedToo() throws {
         let body = try ProxyBody(Data(#"{"messages":[{"role":"user","content":"hi"}],"max_completion_tokens":50,"max_tokens":50}"#.utf8))
-        let p = try Self.object(body.prefillBytes())
+        let p = try Self.object(body.split().prefillBytes())
         #expect(p["max_completion_tokens"] == .int(1) && p["max_tokens"] == .int(1))
         let plain = try ProxyBody(Data(#"{"prompt":"x"}"#.utf8))
-        #expect(try Self.object(plain.prefillBytes())["max_completion_tokens"] == nil)
+        #expect(try Self.object(plain.split().prefillBytes())["max_completion_tokens"] == nil)
     }
 
     @Test func decodeBodyCarriesThePrefillsParametersVerbatim() throws {
@@ -49,7 +49,7 @@ import Testing
             var client = try Self.object(Self.fixture("demo-\(n)_3_decode_request.json"))
             client["kv_transfer_params"] = nil
             let body = try ProxyBody(JSONEncoder().encode(JSONValue.object(client)))
-            let got = try Self.object(body.decodeBytes(kvTransferParams: params))
+            let got = try Self.object(body.split().decodeBytes(kvTransferParams: params))
             #expect(got == (try Self.object(Self.fixture("demo-\(n)_3_decode_request.json"))), "demo-\(n)")
             // vLLM's nested block ids and the fields Baton does not know are all still there.
             #expect(got["kv_transfer_params"]?["remote_block_ids"]?.array?.first?.array != nil)
@@ -62,7 +62,7 @@ import Testing
         let body = try ProxyBody(sneaky)
         #expect(try body.fields["kv_transfer_params"] == nil)
         #expect(try Self.object(body.localBytes)["kv_transfer_params"] == nil)
-        #expect(try Self.object(body.prefillBytes())["kv_transfer_params"]?["remote_block_ids"] == .null)
+        #expect(try Self.object(body.split().prefillBytes())["kv_transfer_params"]?["remote_block_ids"] == .null)
         let clean = Data(#"{"prompt":"x",  "max_tokens":3}"#.utf8)
         #expect(try ProxyBody(clean).localBytes == clean, "an untouched body is forwarded byte for byte")
     }
@@ -77,7 +77,7 @@ import Testing
 
     @Test func numbersSurviveTheRoundTrip() throws {
         let body = try ProxyBody(Data(#"{"prompt":"x","temperature":0.7,"top_p":1e-3,"seed":12345678901,"logit_bias":{"50256":-100}}"#.utf8))
-        let out = try Self.object(body.decodeBytes(kvTransferParams: .null))
+        let out = try Self.object(body.split().decodeBytes(kvTransferParams: .null))
         #expect(out["temperature"] == .double(0.7) && out["top_p"] == .double(0.001) && out["seed"] == .int(12_345_678_901))
         #expect(out["logit_bias"]?["50256"] == .int(-100))
     }

@@ -100,14 +100,6 @@ public struct ProxyBody: Sendable {
 
     public func split() throws(APIError) -> Split { Split(fields: try fields) }
 
-    /// The body of the prefill call.
-    public func prefillBytes() throws(APIError) -> Data { try split().prefillBytes() }
-
-    /// The body of the decode call: the client's, with the prefill's parameters as they came.
-    public func decodeBytes(kvTransferParams: JSONValue) throws(APIError) -> Data {
-        try split().decodeBytes(kvTransferParams: kvTransferParams)
-    }
-
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = [.withoutEscapingSlashes]

@@ -5,41 +5,6 @@
 import BatonModel
 import BatonOpenAI
 
-/// What the router knows about one request when it decides.
-public struct RoutingRequest: Sendable {
-    /// The prompt's full-block hashes (the engine's chain).
-    public var blockHashes: [BlockHash]
-    public var promptTokens: Int
-    public var session: String?
-
-    public init(blockHashes: [BlockHash], promptTokens: Int, session: String?) {
-        self.blockHashes = blockHashes
-        self.promptTokens = promptTokens
-        self.session = session
-    }
-}
-
-/// Why a request took its path (`baton_router_decisions_total{path, reason}`).
-public enum DecisionReason: String, Sendable, CaseIterable {
-    case shortPrompt = "short_prompt"
-    case cachedPrefix = "cached_prefix"
-    case longPrompt = "long_prompt"
-    case noPrefillHealthy = "no_prefill_healthy"
-    /// No prefill pool at all (a collocated app, or one scaled to 0): local is the path.
-    case noPrefillPool = "no_prefill_pool"
-    case prefillFailed = "prefill_failed"
-    case noDecodeHealthy = "no_decode_healthy"
-    case overloaded
-}
-
-public enum Decision: Sendable, Equatable {
-    /// Forward unchanged to the decode; `fallback` when a split was wanted but no prefill could serve.
-    case local(decode: Int, reason: DecisionReason, fallback: Bool)
-    case split(prefill: Int, decode: Int)
-    case reject(APIError, reason: DecisionReason)
-
-}
-
 public struct RoutingState: Sendable {
     public let config: RouterConfig
     public internal(set) var pool: EndpointPool
@@ -66,7 +31,8 @@ public struct RoutingState: Sendable {
     /// Picks the decode, then local or split (docs/architecture.md, one request's path), and counts the
     /// request in flight on the endpoints it names. `heldBlocks`: the prompt's leading blocks
     /// the decode probably held before this request. `again`: the same request decided once
-    /// more after a wait (it is counted in `splitsWithoutPrefill` only the first time).
+    /// more (after a wait, or after the fast lane's decode failed before its first byte): it is
+    /// counted in `splitsWithoutPrefill` only the first time.
     public mutating func decide(_ r: RoutingRequest, again: Bool = false) -> (decision: Decision, heldBlocks: Int) {
         let decode: Int
         switch pick(.decode, r, excluding: []) {
@@ -78,7 +44,7 @@ public struct RoutingState: Sendable {
         }
         let held = indexes[decode].matchedBlocks(r.blockHashes)
         if let reason = localReason(decode, r, held: held) {
-            if reason == .noPrefillPool { splitsWithoutPrefill += 1 }
+            if reason == .noPrefillPool, !again { splitsWithoutPrefill += 1 }
             return (local(decode, r, reason: reason, fallback: false), held)
         }
         if case .picked(let p) = pick(.prefill, r, excluding: [], group: pool.members[decode].group) {

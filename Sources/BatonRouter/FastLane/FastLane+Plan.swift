@@ -40,9 +40,10 @@ extension FastLane {
             return head
         }
 
-        /// For the slow path once the decode failed before its first byte: it decides again.
+        /// For the slow path once the decode failed before its first byte: it decides again, as
+        /// a retry (the lane counted the decision).
         var handoff: Handoff {
-            Handoff(kind: kind, body: body, routing: routing, decided: nil, received: received)
+            Handoff(kind: kind, body: body, routing: routing, decided: nil, received: received, again: true)
         }
     }
 

@@ -62,6 +62,8 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
     var upstreams: LoopUpstreams { loop.upstreams }
     /// Requests handed to Hummingbird with what was done for them.
     let handoff: HandoffSlot
+    /// Handoffs made on this connection: the next one's number (its `x-baton-handoff`).
+    var handoffs: UInt64 = 0
 
     var state: FastLaneConnection
     /// The answer of ours going out.
@@ -112,7 +114,14 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Gives a whole request to Hummingbird, with what was done for it.
     func handOver(_ head: HTTPRequestHead, body: ByteBuffer, handoff: Handoff?, context: ChannelHandlerContext) {
-        if let handoff { self.handoff.put(handoff) }
+        var head = head
+        if let handoff {
+            // Tied to its request in-band: only the handler of the head naming it takes it.
+            handoffs += 1
+            let id = String(handoffs)
+            self.handoff.put(handoff, id: id)
+            head.headers.replaceOrAdd(name: HandoffSlot.header, value: id)
+        }
         state.handedOver()
         context.fireChannelRead(wrapInboundOut(.head(head)))
         if body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(body))) }
@@ -139,7 +148,7 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // A handoff its request's handler did not take yet: it finds none and reads the request
         // itself (whichever takes the slot first owns the decision's counts).
-        if let left = handoff.take(), let decided = left.decided { core.release(decided.decision) }
+        if let left = handoff.takeAny(), let decided = left.decided { core.release(decided.decision) }
         deadlineTimer?.cancel()
         deadlineTimer = nil
         context.fireChannelInactive()
@@ -170,7 +179,7 @@ final class FastLane: ChannelDuplexHandler, RemovableChannelHandler {
         if case .end = part {
             state.passedAnswerEnded()
             // A handoff Hummingbird's handler never took (its request answered otherwise).
-            if let left = handoff.take(), let decided = left.decided { core.release(decided.decision) }
+            if let left = handoff.takeAny(), let decided = left.decided { core.release(decided.decision) }
         }
     }
 

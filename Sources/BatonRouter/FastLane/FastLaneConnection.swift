@@ -78,15 +78,19 @@ struct FastLaneConnection {
             return forward(part)
         }
         switch part {
-        case .head(let head):
-            guard case .idle = reading else { return forward(part) }  // not from NIO's decoder
+        case .head(var head):
+            // The handoff header is the lane's (Handoff.swift): a client's copy goes nowhere.
+            if head.headers.contains(name: HandoffSlot.header) {
+                head.headers.remove(name: HandoffSlot.header)
+            }
+            guard case .idle = reading else { return forward(.head(head)) }  // not from NIO's decoder
             if let kind = ours(head) {
                 reading = .ours(head, kind, ByteBuffer())
                 return .none
             }
             passedAnswers += 1
             reading = .passing
-            return forward(part)
+            return forward(.head(head))
         case .body(var chunk):
             guard case .ours(let head, let kind, var body) = reading else { return forward(part) }
             if body.readableBytes + chunk.readableBytes > maxBodyBytes {
@@ -112,9 +116,12 @@ struct FastLaneConnection {
     }
 
     /// The kind of a request the fast lane may take: only a POST to one of the two OpenAI
-    /// routes, over HTTP/1.1, while Hummingbird owes no answer on this connection.
+    /// routes, over HTTP/1.1, while Hummingbird owes no answer on this connection, with at most
+    /// one `Authorization` field (Hummingbird joins repeated ones with ", " and checks that:
+    /// such a request is its to answer, 401 if keys are set).
     private func ours(_ head: HTTPRequestHead) -> RequestKind? {
-        guard head.method == .POST, head.version == .http1_1, passedAnswers == 0 else { return nil }
+        guard head.method == .POST, head.version == .http1_1, passedAnswers == 0,
+              head.headers["authorization"].count <= 1 else { return nil }
         switch head.uri {
         case "/v1/completions": return .completion
         case "/v1/chat/completions": return .chat

@@ -167,8 +167,8 @@ public struct EndpointPool: Sendable {
         if members[i].health == .draining { members[i].health = .probing }
     }
 
-    /// Moves ejected endpoints whose backoff is over to probing: each one's health loop
-    /// (HealthService) checks a probing member at once, the half-open probe.
+    /// Moves ejected endpoints whose backoff is over to probing: the member's own health loop
+    /// (HealthService) checks it on its next pass, up to `checkInterval` later: the half-open probe.
     public mutating func tick(now: ContinuousClock.Instant) {
         for i in members.indices {
             if case .ejected(let until) = members[i].health, until <= now { members[i].health = .probing }

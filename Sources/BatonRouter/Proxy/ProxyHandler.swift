@@ -51,7 +51,7 @@ struct ProxyHandler: Sendable {
     /// A request the fast lane handed over comes with its body decoded, its routing request
     /// and its decision (Handoff.swift): taken up where the lane left off, not done again.
     func respond(_ request: Request, context: RouterRequestContext, kind: RequestKind) async throws -> Response {
-        let handoff = takeHandoff(kind)
+        let handoff = takeHandoff(request, kind)
         let clock = Clock(start: handoff?.received ?? .now())
         let body: ProxyBody
         if let handoff {
@@ -72,7 +72,9 @@ struct ProxyHandler: Sendable {
                     routing = await routingRequest(try body.prompt.source(kind), body: body, session: session)
                 }
                 return try await route(
-                    Call(kind: kind, body: body, requestId: requestId, authorization: authorization, clock: clock, routing: routing),
+                    Call(
+                        kind: kind, body: body, requestId: requestId, authorization: authorization, clock: clock, routing: routing,
+                        decidedBefore: handoff?.again ?? false),
                     decided: handoff?.decided)
             }
         } catch let error as APIError {
@@ -80,11 +82,14 @@ struct ProxyHandler: Sendable {
         }
     }
 
-    /// The fast lane's handoff for this request, if it made one.
-    private func takeHandoff(_ kind: RequestKind) -> Handoff? {
-        guard let handoff = HandoffSlot.current?.take() else { return nil }
+    /// The fast lane's handoff for this request, if it made one: the one its `x-baton-handoff`
+    /// names (a request without one leaves the slot alone: a handoff there is an earlier
+    /// request's that Hummingbird answered itself, released by the lane when that answer ends).
+    private func takeHandoff(_ request: Request, _ kind: RequestKind) -> Handoff? {
+        guard let slot = HandoffSlot.current, let name = HTTPField.Name(HandoffSlot.header),
+              let handoff = slot.take(request.headers[name]) else { return nil }
         guard handoff.kind == kind else {
-            // Not this request's (cannot happen while the lane hands over only when nothing is owed).
+            // The lane names the kind it read from the same head: not expected, but released.
             if let decided = handoff.decided { core.release(decided.decision) }
             return nil
         }
@@ -111,6 +116,15 @@ struct ProxyHandler: Sendable {
         var authorization: String?
         var clock: Clock
         var routing: RoutingRequest
+        /// The fast lane decided it and counted that decision, then its decode failed before the
+        /// first byte: deciding it here is a retry (as a wait's re-decision is), and its
+        /// decision, prefix hits and `splitsWithoutPrefill` are not counted a second time.
+        var decidedBefore = false
+
+        /// Counts the request's routing decision, once per request.
+        func counted(_ metrics: RouterMetrics, path: String, reason: DecisionReason) {
+            if !decidedBefore { metrics.decision(path: path, reason: reason) }
+        }
     }
 
     /// `attempt(again)` once, then every 100 ms for up to `waitForDecode` while `settled` is
@@ -143,17 +157,17 @@ struct ProxyHandler: Sendable {
         let decided = try await waitingForDecode(
             { (again: Bool) -> (decision: Decision, heldBlocks: Int) in
                 if !again, let first { return first }
-                return core.state.withLock { $0.decide(call.routing, again: again) }
+                return core.state.withLock { $0.decide(call.routing, again: again || call.decidedBefore) }
             }, until: { !mayPass($0.decision) })
         let (decision, held) = (decided.decision, decided.heldBlocks)
-        core.metrics.prefix(hit: held, of: call.routing.blockHashes.count)
+        if !call.decidedBefore { core.metrics.prefix(hit: held, of: call.routing.blockHashes.count) }
         switch decision {
         case .reject(let error, let reason):
-            core.metrics.decision(path: "none", reason: reason)
+            call.counted(core.metrics, path: "none", reason: reason)
             core.metrics.request(path: "none", code: error.status)
             throw error
         case .local(let d, let reason, let fallback):
-            core.metrics.decision(path: "local", reason: reason)
+            call.counted(core.metrics, path: "local", reason: reason)
             if fallback { core.metrics.fallback(reason: reason) }
             core.started([d])
             return try await relay(call, bytes: call.body.localBytes, decode: d, path: "local", fallback: fallback)
@@ -178,12 +192,12 @@ struct ProxyHandler: Sendable {
             }
             switch result {
             case .params(let params, let prefill):
-                core.metrics.decision(path: "split", reason: .longPrompt)
+                call.counted(core.metrics, path: "split", reason: .longPrompt)
                 return try await relay(
                     call, bytes: split.decodeBytes(kvTransferParams: params), decode: d, path: "split", fallback: false, prefill: prefill,
                     group: core.group(d))
             case .clientError(let response):
-                core.metrics.decision(path: "split", reason: .longPrompt)
+                call.counted(core.metrics, path: "split", reason: .longPrompt)
                 core.ended(d, .neutral)
                 core.metrics.request(path: "split", code: Int(response.status.code))
                 return response
@@ -193,11 +207,11 @@ struct ProxyHandler: Sendable {
                     { _ in core.state.withLock { $0.fallback(d, call.routing, reason: .prefillFailed) } }, until: { !mayPass($0) })
                 guard case .local(let d, let reason, _) = next else {
                     let error = if case .reject(let e, _) = next { e } else { APIError.server("no fallback") }
-                    core.metrics.decision(path: "none", reason: .prefillFailed)
+                    call.counted(core.metrics, path: "none", reason: .prefillFailed)
                     core.metrics.request(path: "split", code: error.status)
                     throw error
                 }
-                core.metrics.decision(path: "local", reason: reason)
+                call.counted(core.metrics, path: "local", reason: reason)
                 core.metrics.fallback(reason: reason)
                 core.started([d])
                 return try await relay(call, bytes: call.body.localBytes, decode: d, path: "local", fallback: true)

@@ -3,11 +3,16 @@
 // made from its tokens, and the decision with its endpoints counted in flight. The slow path
 // takes it up where the lane left off, so a request is decoded, tokenized and decided once.
 //
-//   fast lane: put(handoff), then head, body, end ─▶ Hummingbird ─▶ ProxyHandler: take()
+//   fast lane: put(handoff, id), then head + `x-baton-handoff: id`, body, end ─▶ Hummingbird
+//     ─▶ ProxyHandler: take(id from the header)
 //
-// The slot is the connection's: the lane hands over only while Hummingbird owes no answer on
-// it, so the next request Hummingbird's handler reads there is the one handed over. The handler
-// finds the slot through a task-local set for the connection's task (RouterChannel.swift).
+// The slot is the connection's, and the handoff is tied to its request in-band: the lane numbers
+// each handoff on the connection, names the number in a header of the head it hands over, and
+// strips that header from every head a client sent. A handler takes the slot only for the
+// number its request carries, so a request Hummingbird answered itself (a 401 from its key
+// check) leaves its handoff for the lane to release when that answer ends, never to the next
+// pipelined request. The handler finds the slot through a task-local set for the connection's
+// task (RouterChannel.swift). No engine sees the header: both lanes build upstream heads anew.
 
 import Foundation
 import NIOCore
@@ -23,23 +28,41 @@ struct Handoff: Sendable {
     var decided: (decision: Decision, heldBlocks: Int)?
     /// When the lane took the request up: the request's timeout and its metrics count from here.
     var received: NIODeadline
+    /// The lane decided and counted it already (its relay failed before the first byte): the
+    /// slow path's decision is a retry, not counted as a decision again.
+    var again = false
 }
 
 /// One client connection's handoff, from its event loop (the fast lane) to its Hummingbird task.
 final class HandoffSlot: Sendable {
-    private let slot = Mutex<Handoff?>(nil)
+    private let slot = Mutex<(id: String, handoff: Handoff)?>(nil)
+
+    /// The header naming the handoff of the head it is on (the lane's alone: stripped from
+    /// every head a client sent).
+    static let header = "x-baton-handoff"
 
     /// The slot of the connection whose requests the current task serves.
     @TaskLocal static var current: HandoffSlot?
 
-    func put(_ handoff: Handoff) {
-        slot.withLock { $0 = handoff }
+    func put(_ handoff: Handoff, id: String) {
+        slot.withLock { $0 = (id, handoff) }
     }
 
-    func take() -> Handoff? {
+    /// The handoff numbered `id` (its request's `x-baton-handoff`); nil, leaving the slot as it
+    /// is, for a request without one or another number.
+    func take(_ id: String?) -> Handoff? {
+        slot.withLock { s in
+            guard let id, let held = s, held.id == id else { return nil }
+            s = nil
+            return held.handoff
+        }
+    }
+
+    /// Whatever the slot holds (the lane's, once the request it was for has been answered).
+    func takeAny() -> Handoff? {
         slot.withLock { s in
             defer { s = nil }
-            return s
+            return s?.handoff
         }
     }
 }
