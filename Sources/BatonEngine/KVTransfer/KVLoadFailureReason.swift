@@ -20,4 +20,7 @@ public enum KVLoadFailureReason: String, Sendable, Equatable, Hashable, CaseIter
     /// The producer broke the transfer protocol.
     case protocolError = "protocol_error"
 
+    /// The request's own `kv_transfer_params` are at fault (a client error); otherwise the
+    /// server's setup or its peer is.
+    public var isTheRequestsFault: Bool { self == .badParams || self == .blockCountMismatch }
 }
