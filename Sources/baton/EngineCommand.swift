@@ -126,7 +126,7 @@ struct Engine: AsyncParsableCommand {
         if let transfer {
             let compatibility = KVCompatibility(
                 modelFingerprint: try KVCompatibility.fingerprint(ofFileAt: path), model: serving.model.config, config: engineConfig)
-            services = KVTransferServices.make(engine: engine, config: transfer, compatibility: compatibility, logger: logger)
+            services = try KVTransferServices.make(engine: engine, config: transfer, compatibility: compatibility, logger: logger)
         }
         logger.info("engine ready: \(path), \(blocks) \(kvType.rawValue) KV blocks of \(blockSize) tokens, context \(serving.scheduler.maxModelLen), listening on \(host):\(port)")
         return EngineHost.Loaded(engine: engine, serving: serving, services: services)

@@ -1,8 +1,10 @@
 // `baton engine`'s prefill/decode flags: vLLM's `--kv-transfer-config JSON`, or the same
 // settings as flat flags (which win over the JSON's). A KV server listening beyond loopback
-// without a secret is refused here (`KVTransferConfig.secretCheck`).
+// without a secret is refused here, before a model is loaded (`KVTransferServices.check`, which
+// `KVTransferServices.make` applies again for any caller).
 
 import ArgumentParser
+import BatonKVTransfer
 import BatonOpenAI
 import Foundation
 
@@ -61,7 +63,11 @@ struct KVTransferOptions: ParsableArguments {
         } catch {
             throw ValidationError(error.description)
         }
-        if case .refuse(let why) = config.secretCheck() { throw ValidationError(why) }
+        do {
+            _ = try KVTransferServices.check(config)
+        } catch {
+            throw ValidationError(error.description)
+        }
         return (config, notes)
     }
 }

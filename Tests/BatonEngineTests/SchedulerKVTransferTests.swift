@@ -4,6 +4,7 @@
 // when the pull failed, everything. Exact block ids throughout.
 
 @testable import BatonEngine
+import BatonOpenAI
 import Testing
 
 private func request(_ id: String, _ tokens: [Int32], maxTokens: Int = 4, kv: KVTransferIntent? = nil) -> Request {
@@ -139,11 +140,29 @@ private func remote(_ blocks: [Int]) -> RemotePrefill {
         #expect(s.kvCache.pool.freeBlockCount == 12)
     }
 
-    @Test func remoteBlockCountMustMatchThePrompt() {
-        var s = scheduler()
-        #expect(throws: SchedulerError.remoteBlocksMismatch(given: 2, needed: 3)) {
-            try s.add(request("c", Array(1...9), kv: .consume(remote([4, 5]))))
+    /// The scheduler takes a remote prefill only as `KVHandoff.plan` passed it (the one check of
+    /// `kv_transfer_params`; the scheduler's precondition is its invariant): with one block per
+    /// block of the prompt, each pulled into one local block. Any other count is recomputed.
+    @Test func remotePrefillsComeThroughKVHandoffWithABlockPerPromptBlock() throws {
+        let handoff = KVHandoff(config: KVTransferConfig(role: .consumer, engineId: "c"), blockSize: 4)
+        func params(_ blocks: [Int]) -> KVTransferParams {
+            KVTransferParams(
+                doRemotePrefill: true, remoteEngineId: "p", remoteRequestId: "p-1", remoteBlockIds: blocks,
+                remoteHost: "127.0.0.1", remotePort: 1)
         }
+        for blocks in [[4, 5], [4, 5, 6, 7]] {
+            let plan = handoff.plan(params(blocks), stream: false, promptTokens: 9, connected: true)
+            guard case .recompute(let failure) = plan else { Issue.record("\(blocks): \(plan)"); continue }
+            #expect(failure.reason == .blockCountMismatch)
+            #expect(plan.intent == nil, "the scheduler never sees it")
+        }
+        let plan = handoff.plan(params([4, 5, 6]), stream: false, promptTokens: 9, connected: true)
+        #expect(plan == .consume(remote([4, 5, 6])))
+        var s = scheduler()
+        try s.add(request("c", Array(1...9), maxTokens: 1, kv: plan.intent))
+        let load = try #require(s.schedule().loads.first)
+        #expect(load.remoteBlocks == [4, 5, 6])
+        #expect(load.localBlocks == [0, 1, 2])
     }
 }
 

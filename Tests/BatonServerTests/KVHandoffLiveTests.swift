@@ -1,7 +1,7 @@
 // The KV handoff between real `baton engine` processes, on what the proxy cannot see: a pull
 // that fails is recomputed (same greedy answer) and counted by reason on /metrics; a decode
 // engine reports the prefill's cache hit as the client's `cached_tokens`; and an engine whose
-// KV port listens beyond loopback refuses to start without a secret.
+// KV port listens beyond loopback refuses to start without a secret, and starts with one.
 
 import BatonTesting
 import Foundation
@@ -94,9 +94,10 @@ private func cachedTokens(_ answer: [String: Any]) -> Int? {
     }
 
     @Test func onLoopbackAnEngineStartsWithoutASecretAndWarnsOnce() async throws {
-        guard ProcessInfo.processInfo.environment["BATON_KV_SECRET"] == nil else { return }
         let kvPort = try await freeLoopbackPort()
-        let producer = try await LiveEngine(extra: ["--kv-role", "kv_producer", "--kv-ip", "127.0.0.1", "--kv-port", String(kvPort)])
+        let producer = try await LiveEngine(
+            extra: ["--kv-role", "kv_producer", "--kv-ip", "127.0.0.1", "--kv-port", String(kvPort)],
+            environment: ["BATON_KV_SECRET": nil])
         defer { producer.stop() }
         let warnings = producer.logText.components(separatedBy: "the KV channel has no secret").count - 1
         #expect(warnings == 1, "\(producer.logText)")
@@ -112,9 +113,22 @@ private func cachedTokens(_ answer: [String: Any]) -> Int? {
         let (status, output) = try await runMerged(binary.path, ["engine", "--model", "/nonexistent.gguf"] + flags)
         #expect(status != 0)
         #expect(output.contains("has no secret") && output.contains("--kv-secret"), "\(output)")
-        // With a secret it gets past the check (and fails later, on the missing model).
-        let (_, withSecret) = try await runMerged(binary.path, ["engine", "--model", "/nonexistent.gguf", "--kv-secret", "s"] + flags)
-        #expect(!withSecret.contains("has no secret"), "\(withSecret)")
+    }
+
+    @Test func anEngineListeningBeyondLoopbackWithASecretStartsAndServesKV() async throws {
+        let kvPort = try await freeLoopbackPort()
+        let producer = try await LiveEngine(
+            extra: ["--kv-role", "kv_producer", "--kv-ip", "0.0.0.0", "--kv-port", String(kvPort), "--kv-secret", "s"],
+            environment: ["BATON_KV_SECRET": nil])
+        defer { producer.stop() }
+        // /health answered (LiveEngine waits for it); the KV port listens, on every address.
+        var listening = false
+        for _ in 0..<50 where !listening {
+            listening = (try? LoopbackSocket(port: kvPort)) != nil
+            if !listening { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(listening, "nothing listens on the KV port \(kvPort): \(producer.logText)")
+        #expect(!producer.logText.contains("has no secret"))
     }
 }
 

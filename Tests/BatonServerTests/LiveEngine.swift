@@ -16,7 +16,8 @@ final class LiveEngine: @unchecked Sendable {
     /// Starts `.build/debug/baton engine` (built by scripts/test.sh) and waits for /health. The
     /// port is a random one below the kernel's ephemeral range (a client connection of another
     /// test could hold one inside it); if it is taken anyway, another one, up to 5 times.
-    init(apiKey: String = "test-key", extra: [String] = []) async throws {
+    /// `environment`: changes to this process's environment for the engine (nil: unset).
+    init(apiKey: String = "test-key", extra: [String] = [], environment: [String: String?] = [:]) async throws {
         _ = try RealModel.require()
         let binary = Self.packageRoot.appendingPathComponent(".build/debug/baton")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
@@ -31,6 +32,9 @@ final class LiveEngine: @unchecked Sendable {
             FileManager.default.createFile(atPath: log.path, contents: nil)
             let process = Process()
             process.executableURL = binary
+            var env = ProcessInfo.processInfo.environment
+            for (name, value) in environment { env[name] = value }
+            process.environment = env
             process.arguments = ["engine", "--model", RealModel.path, "--served-model-name", "smollm2", "--port", String(port),
                                  "--api-key", apiKey, "--threads", "2", "--kv-cache-memory", "256MiB"] + extra
             let handle = try FileHandle(forWritingTo: log)

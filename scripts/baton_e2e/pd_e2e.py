@@ -11,9 +11,12 @@ line is "pd checks passed".
 
   a. end-to-end truth: >= 20 prompts (completions and chat, stream and not, short to ~1,850
      tokens, families sharing long prefixes): producer->consumer gives the single engine's text,
-     finish_reason and prompt_tokens; the decode's cached_tokens are the consumer's own prefix hits
+     finish_reason and prompt_tokens; the decode's cached_tokens are the prefill's cache hit (its
+     answer's remote_prefill_cached_tokens, as one engine would report them), while the consumer's
+     own prefix hits decide what it pulls
   b. pulls only what it lacks: a prompt sharing ~500 tokens with one the consumer decoded pulls
-     exactly the blocks it does not hold
+     exactly the blocks it does not hold; a prompt whose prefix only the prefill has cached is
+     pulled whole, and its cached_tokens are still the prefill's hit
   c. leases: a prefill nobody decodes is freed by the lease; a finished handoff frees at once; a
      consumer killed mid-request and a producer killed before the pull strand nothing; policy
      `recompute` still answers right, policy `fail` answers an OpenAI error and keeps serving
@@ -470,7 +473,9 @@ def truth_case(c, case, result, want, want_cached, before, after):
     if result.decode.usage:
         got = result.decode.usage
         check(got["prompt_tokens"] == n, f"{case.name}: decode prompt_tokens {got['prompt_tokens']} != single engine's {n}")
-        check(cached_tokens(got) == want_cached, f"{case.name}: decode cached_tokens {cached_tokens(got)}, the consumer holds {want_cached}")
+        want_usage = want_cached if c.plain else prefill_hit(case.name, result)
+        check(cached_tokens(got) == want_usage, f"{case.name}: decode cached_tokens {cached_tokens(got)}, "
+              + (f"the engine holds {want_cached}" if c.plain else f"the prefill found {want_usage} in its cache"))
     hits = after["vllm:prefix_cache_hits_total"] - before["vllm:prefix_cache_hits_total"]
     check(hits == want_cached, f"{case.name}: consumer prefix_cache_hits grew by {hits:.0f}, expected {want_cached}")
     if c.plain:
@@ -485,6 +490,16 @@ def truth_case(c, case, result, want, want_cached, before, after):
     check(pulled in expected_pull(n, want_cached), f"{case.name}: pulled {pulled} blocks, expected {sorted(expected_pull(n, want_cached))} "
           f"({blocks(n)} in the prompt, {want_cached // BLOCK} held)")
     return pulled
+
+
+def prefill_hit(name, result):
+    """The prompt tokens the prefill found in its cache: its answer's remote_prefill_cached_tokens,
+    the same as its own usage's cached_tokens. Under PD the client's cached_tokens are these."""
+    hit = (result.kv_transfer_params or {}).get("remote_prefill_cached_tokens")
+    check(isinstance(hit, int) and hit >= 0, f"{name}: remote_prefill_cached_tokens {hit!r} in {result.kv_transfer_params}")
+    check(hit == cached_tokens(result.prefill.usage), f"{name}: remote_prefill_cached_tokens {hit}, "
+          f"the prefill's own cached_tokens {cached_tokens(result.prefill.usage)}")
+    return hit
 
 
 # MARK: - Check b: pulls only what it lacks
@@ -507,17 +522,55 @@ def check_partial_pull(c):
         before = decode.metric("baton_kv_transfer_blocks_total")
         result = pd_request(prefill.url, decode.url, COMPLETIONS, body, api_key=API_KEY)
         check(result.decode.ok, f"b: decode failed: {result.decode.status} {result.decode.error}")
-        pulls.append((int(decode.metric("baton_kv_transfer_blocks_total") - before), cached_tokens(result.decode.usage)))
-    (pull_a, cached_a), (pull_b, cached_b) = pulls
+        pulls.append((int(decode.metric("baton_kv_transfer_blocks_total") - before), cached_tokens(result.decode.usage),
+                      prefill_hit("b", result)))
+    (pull_a, cached_a, hit_a), (pull_b, cached_b, hit_b) = pulls
     nothing_held(prefill, "b")
     want_b = blocks(len(tokens_b)) - held
-    check(pull_a == blocks(len(tokens_a)) and cached_a == 0, f"b: prompt A ({len(tokens_a)} tokens, new to the consumer) pulled {pull_a} blocks "
-          f"(expected all {blocks(len(tokens_a))}), cached {cached_a}")
-    check(cached_b == held * BLOCK, f"b: prompt B cached_tokens {cached_b}, expected {held * BLOCK} ({held} full blocks shared with A)")
+    check(pull_a == blocks(len(tokens_a)) and cached_a == hit_a == 0, f"b: prompt A ({len(tokens_a)} tokens, new to both) pulled "
+          f"{pull_a} blocks (expected all {blocks(len(tokens_a))}), cached {cached_a}, the prefill's hit {hit_a}")
+    check(cached_b == hit_b == held * BLOCK, f"b: prompt B cached_tokens {cached_b}, the prefill's hit {hit_b}, expected "
+          f"{held * BLOCK} ({held} full blocks shared with A)")
     check(pull_b == want_b, f"b: prompt B ({len(tokens_b)} tokens = {blocks(len(tokens_b))} blocks, {shared} shared with A = {held} "
           f"full blocks held) pulled {pull_b} blocks, expected {want_b}")
+    only_prefill = prefill_cached_only(prefill, decode)
     say(f"b. passed: A {len(tokens_a)} tokens pulled {pull_a}/{blocks(len(tokens_a))} blocks; B {len(tokens_b)} tokens shares "
-        f"{shared} with A, holds {held} blocks, pulled {pull_b}/{blocks(len(tokens_b))} blocks (cached_tokens {cached_b})")
+        f"{shared} with A, holds {held} blocks, pulled {pull_b}/{blocks(len(tokens_b))} blocks (cached_tokens {cached_b}); "
+        + only_prefill)
+
+
+def prefill_cached_only(prefill, decode):
+    """A prompt whose prefix only the prefill has cached (it served a prompt C alone; the decode
+    never saw it): the decode pulls every block, and the client's cached_tokens are the prefill's
+    hit, not the decode's own (none). Returns the finding."""
+    text = sentences(11, 12)
+    head = "Almanac of the lighthouse keepers, the northern stations.\n"
+    body_c = completion(head + " ".join(text), 1)
+    tokens_c = tokenize(decode, COMPLETIONS, body_c)
+    # D shares C's first nine sentences, then goes elsewhere (it does not extend C).
+    tail = " Postscript: the keeper's cat, who slept on the lamp room stairs and caught the mice of every station."
+    body_d = prompt_avoiding_lone_token(decode, lambda k: completion(head + " ".join(text[:9]) + tail * k, 8), None)
+    tokens_d = tokenize(decode, COMPLETIONS, body_d)
+    shared = common_prefix(tokens_c, tokens_d)
+    want_hit = min(shared, len(tokens_d) - 1) // BLOCK * BLOCK
+    check(want_hit > 0, f"b: test design: prompts C and D share {shared} tokens, not a whole block")
+    warm = call(prefill.url, COMPLETIONS, body_c, None, API_KEY)
+    check(warm.status == 200, f"b: prompt C on the prefill alone answered {warm.status}: {warm.body}")
+    before_hits = decode.metric("vllm:prefix_cache_hits_total")
+    before = decode.metric("baton_kv_transfer_blocks_total")
+    result = pd_request(prefill.url, decode.url, COMPLETIONS, body_d, api_key=API_KEY)
+    check(result.decode.ok, f"b: decode of prompt D failed: {result.decode.status} {result.decode.error}")
+    pulled = int(decode.metric("baton_kv_transfer_blocks_total") - before)
+    own = decode.metric("vllm:prefix_cache_hits_total") - before_hits
+    hit = prefill_hit("b", result)
+    got = cached_tokens(result.decode.usage)
+    nothing_held(prefill, "b")
+    check(own == 0, f"b: the decode found {own:.0f} tokens of prompt D in its own cache; it never saw C")
+    check(hit == want_hit, f"b: the prefill found {hit} tokens of prompt D in its cache, expected {want_hit} (C shares {shared})")
+    check(got == hit, f"b: prompt D's cached_tokens {got}: the prefill's hit is {hit}, the decode's own {own:.0f}")
+    check(pulled == blocks(len(tokens_d)), f"b: prompt D pulled {pulled} blocks, expected all {blocks(len(tokens_d))} (the decode holds none)")
+    return (f"D {len(tokens_d)} tokens, {hit} cached at the prefill only: cached_tokens {got}, "
+            f"pulled {pulled}/{blocks(len(tokens_d))} blocks")
 
 
 def prompt_avoiding_lone_token(engine, make, limit):

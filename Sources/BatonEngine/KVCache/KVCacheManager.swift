@@ -23,7 +23,11 @@ public struct KVCacheManager: Sendable {
     public func blockTable(_ requestId: String) -> [Int] { requestBlocks[requestId] ?? [] }
 
     /// Blocks needed to hold `tokens` tokens.
-    public func blocksNeeded(tokens: Int) -> Int { (tokens + blockSize - 1) / blockSize }
+    public func blocksNeeded(tokens: Int) -> Int { Self.blocksNeeded(tokens: tokens, blockSize: blockSize) }
+
+    /// Blocks of `blockSize` tokens needed to hold `tokens` tokens (the one definition of the
+    /// count: the scheduler's allocations and `KVHandoff`'s check of a remote prefill's blocks).
+    public static func blocksNeeded(tokens: Int, blockSize: Int) -> Int { (tokens + blockSize - 1) / blockSize }
 
     /// The longest cached prefix of `request` as blocks, leaving at least its last token to be
     /// computed (the model must produce its logits). Counts a prefix-cache query.

@@ -28,12 +28,12 @@ public struct KVHandoff: Sendable {
             guard config.role.consumes else { return .none }
             do throws(KVLoadFailure) {
                 let remote = try Self.remotePrefill(params)
-                let needed = (promptTokens + blockSize - 1) / blockSize
+                let needed = KVCacheManager.blocksNeeded(tokens: promptTokens, blockSize: blockSize)
                 guard remote.blockIds.count == needed else {
                     throw KVLoadFailure(.blockCountMismatch,
                         "kv_transfer_params.remote_block_ids names \(remote.blockIds.count) blocks, but the prompt fills \(needed) blocks of \(blockSize) tokens.")
                 }
-                guard connected else { throw KVLoadFailure(.notConnected, "this engine has no KV connector to pull with.") }
+                guard connected else { throw KVLoadFailure(.notConnected, "this engine is a KV consumer without a KV connector to pull with (a server misconfiguration).") }
                 return .consume(remote)
             } catch {
                 return config.loadFailurePolicy == .recompute ? .recompute(error) : .refuse(error)

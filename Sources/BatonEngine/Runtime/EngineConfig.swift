@@ -31,9 +31,6 @@ public struct EngineConfig: Sendable {
         self.servedModelName = servedModelName
     }
 
-    /// KV blocks that hold `tokens` tokens.
-    public func blocksNeeded(tokens: Int) -> Int { (tokens + blockSize - 1) / blockSize }
-
     /// Blocks that fit in `bytes` of KV memory for `config`.
     public static func blockCount(
         kvCacheBytes bytes: Int, config: LlamaConfiguration, blockSize: Int, dtype: KVCacheDType = .f16

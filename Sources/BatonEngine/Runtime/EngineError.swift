@@ -8,7 +8,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case aborted
     /// The request's `kv_transfer_params` cannot be used and the policy is `fail` (a client error).
     case kvTransferRefused(KVLoadFailure)
-    /// The prompt's KV could not be pulled from the producer and the policy is `fail`.
+    /// The prompt's KV could not be pulled from the producer, or this engine cannot pull (a
+    /// consumer without a connector), and the policy is `fail` (a server error).
     case kvLoadFailed(KVLoadFailure)
 
     public var description: String {

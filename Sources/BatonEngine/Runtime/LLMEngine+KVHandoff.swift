@@ -20,18 +20,22 @@ extension LLMEngine {
         handoff.plan(request.kvTransferParams, stream: request.stream, promptTokens: request.promptTokenIds.count, connected: connected)
     }
 
-    /// What the scheduler is told, after the failures are logged and counted; throws for a refusal.
-    func carryOut(_ plan: KVHandoffPlan, requestId: String) throws(EngineError) -> KVTransferIntent? {
-        switch plan {
-        case .recompute(let failure):
-            loadFailed(requestId, failure, recomputing: true)
-        case .refuse(let failure):
+    /// What the scheduler is told. A refusal is logged, counted and thrown here, before
+    /// admission (it is why the request is refused): as a client error when the request's own
+    /// `kv_transfer_params` are at fault, as a server error otherwise (a consumer without a
+    /// connector). A recompute is logged and counted by `admitted`, once the scheduler took it.
+    func intent(_ plan: KVHandoffPlan, requestId: String) throws(EngineError) -> KVTransferIntent? {
+        if case .refuse(let failure) = plan {
             loadFailed(requestId, failure, recomputing: false)
-            throw .kvTransferRefused(failure)
-        case .none, .produce, .consume:
-            break
+            throw failure.reason.isTheRequestsFault ? .kvTransferRefused(failure) : .kvLoadFailed(failure)
         }
         return plan.intent
+    }
+
+    /// `plan`'s request was admitted: a recompute is logged and counted now (a request the
+    /// scheduler rejected, queue full or a duplicate id, recomputes nothing).
+    func admitted(_ plan: KVHandoffPlan, requestId: String) {
+        if case .recompute(let failure) = plan { loadFailed(requestId, failure, recomputing: true) }
     }
 
     /// Logs and counts a request whose remote KV cannot be used.

@@ -88,7 +88,8 @@ public final class LLMEngine: Sendable {
         let (stream, continuation) = AsyncThrowingStream<RequestOutput, Error>.makeStream()
         let id = request.id
         let connector = self.connector.withLock { $0 }
-        let intent = try carryOut(plan(request, connected: connector != nil), requestId: id)
+        let plan = plan(request, connected: connector != nil)
+        let intent = try intent(plan, requestId: id)
         // Before the scheduler can start its pull (which ends the heartbeats).
         if case .consume(let remote) = intent { connector?.requestAdded(id, remote: remote) }
         let result: Result<Void, EngineError> = state.withLock { s in
@@ -109,6 +110,7 @@ public final class LLMEngine: Sendable {
             continuation.finish()
             throw e
         }
+        admitted(plan, requestId: id)
         continuation.onTermination = { [weak self] termination in
             if case .cancelled = termination { self?.abort(id) }
         }

@@ -65,8 +65,9 @@ public struct Scheduler: Sendable {
         let blocks = kvCache.blocksNeeded(tokens: total)
         guard blocks <= kvCache.pool.blockCount else { throw .exceedsPool(blocks: blocks, pool: kvCache.pool.blockCount) }
         if case .consume(let remote) = request.kvTransfer {
-            let needed = kvCache.blocksNeeded(tokens: request.numPromptTokens)
-            guard remote.blockIds.count == needed else { throw .remoteBlocksMismatch(given: remote.blockIds.count, needed: needed) }
+            // `KVHandoff.plan` checked `kv_transfer_params` (the one place): a remote prefill
+            // reaches the scheduler only with one block per block of the prompt.
+            precondition(remote.blockIds.count == kvCache.blocksNeeded(tokens: request.numPromptTokens), "a remote prefill's blocks must fill the prompt")
         }
         var r = request
         r.status = .waiting

@@ -8,7 +8,6 @@ public enum SchedulerError: Error, Equatable, CustomStringConvertible {
     case emptyPrompt
     case tooLong(prompt: Int, maxTokens: Int, context: Int)
     case exceedsPool(blocks: Int, pool: Int)
-    case remoteBlocksMismatch(given: Int, needed: Int)
 
     public var description: String {
         switch self {
@@ -18,8 +17,6 @@ public enum SchedulerError: Error, Equatable, CustomStringConvertible {
         case .tooLong(let p, let m, let c):
             "this model's maximum context length is \(c) tokens; the prompt has \(p) tokens and max_tokens is \(m)"
         case .exceedsPool(let b, let pool): "the request needs \(b) KV blocks but the cache has only \(pool)"
-        case .remoteBlocksMismatch(let given, let needed):
-            "kv_transfer_params names \(given) remote blocks but the prompt fills \(needed)"
         }
     }
 }

@@ -1,5 +1,5 @@
 // The KV transfer protocol's frames: what each one carries, its limits, and how it is written.
-// Reading them back is KVFrameDecoder's job; the handshake's MACs are KVHandshake's.
+// Reading them back is KVFrameDecoder's job; the handshake's MACs are KVAuth's.
 
 import NIOCore
 

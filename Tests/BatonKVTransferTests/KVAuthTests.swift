@@ -1,31 +1,11 @@
-// The handshake's values against answers computed outside Swift (the python one-liners beside
-// them), constant-time comparison, and one whole handshake carried by frames.
+// KVAuth's values against answers computed outside Swift (the python one-liners beside them),
+// constant-time comparison, and one whole handshake carried by frames.
 
 import BatonKVTransfer
 import NIOCore
 import Testing
 
-@Suite struct KVHandshakeTests {
-    static let smolLM = KVCompatibility(
-        modelFingerprint: "smollm2-135m-instruct-q4_1", dtype: "f16", layers: 30, kvHeads: 3, headSize: 64, blockSize: 16)
-
-    @Test func compatibilityCanonicalStringAndDigest() {
-        let canonical = "baton-kv/1;model=smollm2-135m-instruct-q4_1;dtype=f16;layers=30;kv_heads=3;head_size=64;block_size=16"
-        #expect(Self.smolLM.canonical == canonical)
-        #expect(Self.smolLM.description == canonical)
-        // python3 -c 'import hashlib;print(hashlib.sha256(b"baton-kv/1;model=smollm2-135m-instruct-q4_1;dtype=f16;layers=30;kv_heads=3;head_size=64;block_size=16").hexdigest())'
-        #expect(Self.smolLM.digest == bytes(hex: "b8aa696a980bcfb34e47a23ebc3a02f48c7bd2388e278dd41488dc92d4c8ec01"))
-    }
-
-    @Test func anyDifferenceChangesTheDigest() {
-        var other = Self.smolLM
-        other.blockSize = 32
-        #expect(other.digest != Self.smolLM.digest)
-        other = Self.smolLM
-        other.dtype = "q8_0"
-        #expect(other.digest != Self.smolLM.digest)
-    }
-
+@Suite struct KVAuthTests {
     @Test func clientMACKnownAnswer() {
         // python3 -c 'import hmac,hashlib;print(hmac.new(b"s3cret",bytes(range(32))+bytes(range(32,64))+b"prefill-0",hashlib.sha256).hexdigest())'
         let mac = KVAuth.clientMAC(secret: "s3cret", nonce: Array(0..<32), compatibility: Array(32..<64), engineId: "prefill-0")
@@ -69,7 +49,7 @@ import Testing
             var buffer = frame.encoded
             return try #require(try decoder.decode(buffer: &buffer))
         }
-        let compatibility = Self.smolLM.digest
+        let compatibility = KVCompatibilityTests.smolLM.digest
         let nonce = KVAuth.nonce()
         guard case .challenge(_, let challengeNonce, _) = try wire(.challenge(version: 1, nonce: nonce, engineId: "prefill-0"))
         else { Issue.record("not a challenge"); return (false, false) }
