@@ -136,12 +136,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "BatonKernelsTests", dependencies: ["BatonKernels", "BatonTesting"]),
-        .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonOpenAI", "BatonTesting"]),
+        .testTarget(name: "BatonKernelsTests", dependencies: ["BatonKernels", "BatonKernelsC", "BatonTesting"]),
+        .testTarget(
+            name: "BatonEngineTests",
+            dependencies: [
+                "BatonEngine", "BatonOpenAI", "BatonTesting",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(
             name: "BatonKVTransferTests",
             dependencies: [
                 "BatonKVTransfer", "BatonOpenAI", "BatonTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
@@ -150,8 +158,11 @@ let package = Package(
         .testTarget(
             name: "BatonServerTests",
             dependencies: [
-                "BatonServer", "BatonTesting",
+                "BatonServer", "BatonEngine", "BatonHTTP", "BatonModel", "BatonOpenAI", "BatonTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -164,6 +175,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["Fixtures"]
         ),
@@ -171,7 +185,7 @@ let package = Package(
         .testTarget(name: "RepositoryTests"),
         .testTarget(
             name: "BatonModelTests",
-            dependencies: ["BatonModel", "BatonTesting"],
+            dependencies: ["BatonKernels", "BatonModel", "BatonTesting"],
             exclude: ["Fixtures"]
         ),
     ]
