@@ -91,7 +91,7 @@ final class CountingTokenizer: LocalTokenizing {
         }
         let twoKeys = "Authorization: Bearer k\r\nAuthorization: Bearer other\r\n"
         var n = 0
-        for injected in ["", "x-baton-handoff: 1\r\n", "x-baton-handoff: 1\r\n"] {
+        for injected in ["", "x-baton-handoff: 1\r\n"] {
             for _ in 0..<4 {
                 n += 1  // a prompt no decode holds: a split, which the lane once handed over
                 let raw = try await RawHTTP.exchange(
@@ -138,6 +138,31 @@ final class CountingTokenizer: LocalTokenizing {
         let b = try await router.post("/v1/completions", #"{"prompt":"\#(Self.long)"}"#)
         #expect(b.status == 200)
         #expect(router.metrics().contains("baton_router_prefix_hit_ratio 0.5"), "\(router.metrics())")
+    }
+
+    /// A retry that finds no prefill for its new decode counts as a split without one when the
+    /// lane's own decision did not: the lane took the cached prefix on d1 (local by choice), d1
+    /// failed before its first byte, and d2 lacks the prefix with no prefill pool to split to.
+    /// That is the autoscaler's signal to scale the prefill pool up from zero.
+    @Test func aRetryWithoutAPrefillIsCountedWhenTheLanesDecisionWasNot() async throws {
+        let calls = Mutex(0)
+        let reply: @Sendable (FakeUpstream.Received) async -> FakeUpstream.Reply = { _ in
+            calls.withLock { $0 += 1; return $0 } == 2
+                ? .json(status: 500, body: Data("{}".utf8)) : .json(status: 200, body: completionJSON("ok"))
+        }
+        let d1 = try await FakeUpstream.start(reply), d2 = try await FakeUpstream.start(reply)
+        let router = try await LiveRouter.start(prefill: [], decode: [d1.url, d2.url])
+        defer { Task { await router.stop(); d1.stop(); d2.stop() } }
+        let a = try await router.post("/v1/completions", #"{"prompt":"\#(Self.long)"}"#)
+        #expect(a.status == 200 && router.core.splitsWithoutPrefill() == 1)
+        // The same prompt: its decode holds the prefix (cached_prefix), fails, and the retry's
+        // decode does not (no_prefill_pool, counted).
+        let b = try await router.post("/v1/completions", #"{"prompt":"\#(Self.long)"}"#)
+        #expect(b.status == 200 && d1.received.count + d2.received.count == 3)
+        let m = router.metrics()
+        #expect(m.contains(#"baton_router_decisions_total{path="local",reason="cached_prefix"} 1"#), "\(m)")
+        #expect(m.contains(#"baton_router_retries_total{role="decode"} 1"#), "\(m)")
+        #expect(router.core.splitsWithoutPrefill() == 2)
     }
 
     /// The same answer from either lane for a stream its decode cuts: the route headers and

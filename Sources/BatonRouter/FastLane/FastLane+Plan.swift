@@ -27,6 +27,9 @@ extension FastLane {
         var kind: RequestKind
         var body: ProxyBody
         var routing: RoutingRequest
+        /// Why the decider took the local path (the lane counted it, and `.noPrefillPool` in
+        /// `splitsWithoutPrefill`).
+        var reason: DecisionReason
         /// When it was taken up, before it was decoded, tokenized and decided: the router's own
         /// time (baton_router_overhead_seconds) and the request timeout count from here, as the
         /// slow path's count from its handler's start.
@@ -43,7 +46,9 @@ extension FastLane {
         /// For the slow path once the decode failed before its first byte: it decides again, as
         /// a retry (the lane counted the decision).
         var handoff: Handoff {
-            Handoff(kind: kind, body: body, routing: routing, decided: nil, received: received, again: true)
+            Handoff(
+                kind: kind, body: body, routing: routing, decided: nil, received: received, again: true,
+                countedWithoutPrefill: reason == .noPrefillPool)
         }
     }
 
@@ -111,6 +116,6 @@ extension FastLane {
             requestId: requestId, decode: decode, endpoint: endpoint, stream: proxyBody.stream, keepAlive: head.isKeepAlive,
             upstreamHead: HTTPRequestHead(version: .http1_1, method: .POST, uri: kind.path, headers: headers),
             upstreamBody: body, clientHead: head, clientBody: body, madeRequestId: madeRequestId,
-            kind: kind, body: proxyBody, routing: routing, received: received))
+            kind: kind, body: proxyBody, routing: routing, reason: reason, received: received))
     }
 }

@@ -74,7 +74,7 @@ struct ProxyHandler: Sendable {
                 return try await route(
                     Call(
                         kind: kind, body: body, requestId: requestId, authorization: authorization, clock: clock, routing: routing,
-                        decidedBefore: handoff?.again ?? false),
+                        decidedBefore: handoff?.again ?? false, countedWithoutPrefill: handoff?.countedWithoutPrefill ?? false),
                     decided: handoff?.decided)
             }
         } catch let error as APIError {
@@ -120,6 +120,10 @@ struct ProxyHandler: Sendable {
         /// first byte: deciding it here is a retry (as a wait's re-decision is), and its
         /// decision, prefix hits and `splitsWithoutPrefill` are not counted a second time.
         var decidedBefore = false
+        /// The fast lane's decision was counted in `splitsWithoutPrefill`: a re-decision of
+        /// this request is not counted there again (another one of the kind is: the lane's
+        /// local path by choice, then no prefill for the retry's decode).
+        var countedWithoutPrefill = false
 
         /// Counts the request's routing decision, once per request.
         func counted(_ metrics: RouterMetrics, path: String, reason: DecisionReason) {
@@ -157,7 +161,7 @@ struct ProxyHandler: Sendable {
         let decided = try await waitingForDecode(
             { (again: Bool) -> (decision: Decision, heldBlocks: Int) in
                 if !again, let first { return first }
-                return core.state.withLock { $0.decide(call.routing, again: again || call.decidedBefore) }
+                return core.state.withLock { $0.decide(call.routing, again: again || call.countedWithoutPrefill) }
             }, until: { !mayPass($0.decision) })
         let (decision, held) = (decided.decision, decided.heldBlocks)
         if !call.decidedBefore { core.metrics.prefix(hit: held, of: call.routing.blockHashes.count) }

@@ -31,6 +31,9 @@ struct Handoff: Sendable {
     /// The lane decided and counted it already (its relay failed before the first byte): the
     /// slow path's decision is a retry, not counted as a decision again.
     var again = false
+    /// The lane's decision was counted in `splitsWithoutPrefill` (no prefill pool): the retry
+    /// must not count it again, and must count a decision of its own that the lane's was not.
+    var countedWithoutPrefill = false
 }
 
 /// One client connection's handoff, from its event loop (the fast lane) to its Hummingbird task.
