@@ -62,7 +62,10 @@ public enum ScriptRunner {
         }
     }
 
-    private static func runBlocking(_ path: String, _ args: [String], environment: [String: String]) throws -> Output {
+    /// Runs `path args…` in the package root and waits, on the calling thread: both pipes are
+    /// read at once (stderr on a thread of its own), so a child that fills one before closing
+    /// the other cannot deadlock the wait.
+    public static func runBlocking(_ path: String, _ args: [String], environment: [String: String] = [:]) throws -> Output {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args

@@ -16,18 +16,9 @@ import Testing
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw RealModelMissing(description: "\(binary) is not built; run scripts/test.sh")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        // Both pipes drained at once (an engine's log on stderr can fill its pipe first).
+        let r = try ScriptRunner.runBlocking(binary, arguments, environment: environment)
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     @Test func tokenizePrintsIdsAsJSON() throws {

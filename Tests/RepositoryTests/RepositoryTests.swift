@@ -112,4 +112,22 @@ private func read(_ path: String) -> String? {
         }
         #expect(misplaced.isEmpty, "\(misplaced.count) public types in files named for another: \(misplaced)")
     }
+
+    /// A public type has one definition across the targets (there were two `FinishReason`s, and
+    /// `BatonDeploy` had its own `KVRole` and `KVTransferConfig` with other case names).
+    @Test func eachPublicTypeIsDefinedOnce() throws {
+        var defined: [String: [String]] = [:]
+        for path in files(under: "Sources") where path.hasSuffix(".swift") {
+            for line in (read(path) ?? "").split(separator: "\n") where line.hasPrefix("public ") {
+                var words = line.split(separator: " ").dropFirst()
+                while let w = words.first, ["final", "indirect"].contains(w) { words = words.dropFirst() }
+                guard let kind = words.first, ["struct", "enum", "class", "protocol", "actor"].contains(String(kind)),
+                      let name = words.dropFirst().first?.prefix(while: { $0.isLetter || $0.isNumber || $0 == "_" }) else { continue }
+                defined[String(name), default: []].append(path)
+            }
+        }
+        #expect(defined.count > 100, "the scan found the public types")
+        let twice = defined.filter { $0.value.count > 1 }
+        #expect(twice.isEmpty, "defined more than once: \(twice)")
+    }
 }
