@@ -73,16 +73,19 @@ struct FastLaneConnection {
 
     /// Takes a part in order: one read now, or one that waited in the queue.
     mutating func take(_ part: HTTPServerRequestPart) -> ReadAction {
+        var part = part
+        // The handoff header is the lane's (Handoff.swift): a client's copy goes nowhere, from
+        // every head whatever the state.
+        if case .head(var head) = part, head.headers.contains(name: HandoffSlot.header) {
+            head.headers.remove(name: HandoffSlot.header)
+            part = .head(head)
+        }
         if case .passing = reading {
             if case .end = part { reading = .idle }
             return forward(part)
         }
         switch part {
-        case .head(var head):
-            // The handoff header is the lane's (Handoff.swift): a client's copy goes nowhere.
-            if head.headers.contains(name: HandoffSlot.header) {
-                head.headers.remove(name: HandoffSlot.header)
-            }
+        case .head(let head):
             guard case .idle = reading else { return forward(.head(head)) }  // not from NIO's decoder
             if let kind = ours(head) {
                 reading = .ours(head, kind, ByteBuffer())
