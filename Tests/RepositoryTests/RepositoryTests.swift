@@ -94,40 +94,37 @@ private func read(_ path: String) -> String? {
         }
     }
 
-    /// Each public type lives in a file named for it (`Name.swift`, or `Name+Aspect.swift` when
-    /// the file holds it with an aspect), so a reader finds a type by its name.
-    @Test func eachPublicTypeLivesInAFileNamedForIt() throws {
-        let kinds = ["struct", "enum", "class", "protocol", "actor"]
-        var misplaced: [String] = []
-        for path in files(under: "Sources") where path.hasSuffix(".swift") {
-            let file = (path as NSString).lastPathComponent.dropLast(".swift".count)
-            let base = file.split(separator: "+", maxSplits: 1).first.map(String.init) ?? String(file)
-            for line in (read(path) ?? "").split(separator: "\n") where line.hasPrefix("public ") {
-                var words = line.split(separator: " ").dropFirst()
-                while let w = words.first, ["final", "indirect"].contains(w) { words = words.dropFirst() }
-                guard let kind = words.first, kinds.contains(String(kind)), words.count > 1 else { continue }
-                let name = words.dropFirst().first!.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
-                if name != base { misplaced.append("\(path): \(kind) \(name)") }
-            }
-        }
-        #expect(misplaced.isEmpty, "\(misplaced.count) public types in files named for another: \(misplaced)")
-    }
-
-    /// A public type has one definition across the targets (there were two `FinishReason`s, and
-    /// `BatonDeploy` had its own `KVRole` and `KVTransferConfig` with other case names).
-    @Test func eachPublicTypeIsDefinedOnce() throws {
-        var defined: [String: [String]] = [:]
+    /// Every top-level public type declared under Sources/: its kind, name and file.
+    static func publicTypes() -> [(path: String, kind: String, name: String)] {
+        var found: [(path: String, kind: String, name: String)] = []
         for path in files(under: "Sources") where path.hasSuffix(".swift") {
             for line in (read(path) ?? "").split(separator: "\n") where line.hasPrefix("public ") {
                 var words = line.split(separator: " ").dropFirst()
                 while let w = words.first, ["final", "indirect"].contains(w) { words = words.dropFirst() }
                 guard let kind = words.first, ["struct", "enum", "class", "protocol", "actor"].contains(String(kind)),
                       let name = words.dropFirst().first?.prefix(while: { $0.isLetter || $0.isNumber || $0 == "_" }) else { continue }
-                defined[String(name), default: []].append(path)
+                found.append((path, String(kind), String(name)))
             }
         }
-        #expect(defined.count > 100, "the scan found the public types")
-        let twice = defined.filter { $0.value.count > 1 }
-        #expect(twice.isEmpty, "defined more than once: \(twice)")
+        return found
+    }
+
+    /// Each public type lives in a file named for it (`Name.swift`, or `Name+Aspect.swift` when
+    /// the file holds it with an aspect), so a reader finds a type by its name.
+    @Test func eachPublicTypeLivesInAFileNamedForIt() throws {
+        let types = Self.publicTypes()
+        #expect(types.count > 100, "the scan found the public types")
+        let misplaced = types.filter { t in
+            let file = (t.path as NSString).lastPathComponent.dropLast(".swift".count)
+            return t.name != file.split(separator: "+", maxSplits: 1).first.map(String.init)
+        }.map { "\($0.path): \($0.kind) \($0.name)" }
+        #expect(misplaced.isEmpty, "\(misplaced.count) public types in files named for another: \(misplaced)")
+    }
+
+    /// A public type has one definition across the targets (there were two `FinishReason`s, and
+    /// `BatonDeploy` had its own `KVRole` and `KVTransferConfig` with other case names).
+    @Test func eachPublicTypeIsDefinedOnce() throws {
+        let defined = Dictionary(grouping: Self.publicTypes(), by: \.name).filter { $0.value.count > 1 }
+        #expect(defined.isEmpty, "defined more than once: \(defined.mapValues { $0.map(\.path) })")
     }
 }
