@@ -12,6 +12,6 @@ struct KernelFlags: ParsableArguments {
     var vnniWide: Bool?
 
     var options: KernelOptions {
-        KernelOptions(useVNNI: !noVNNI && KernelOptions.vnniAvailable, vnniWide: vnniWide ?? KernelOptions.vnniWideDefault)
+        KernelOptions(useVNNI: !noVNNI, vnniWide: vnniWide ?? KernelOptions.vnniWideDefault)
     }
 }

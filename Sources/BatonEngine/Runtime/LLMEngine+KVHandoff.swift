@@ -97,8 +97,9 @@ extension LLMEngine {
         }
         if let failure, outcome == .recomputing || outcome == .failed {
             loadFailed(requestId, failure, recomputing: outcome == .recomputing)
+            // .failed only follows a failure.
+            failed?.continuation.finish(throwing: EngineError.kvLoadFailed(failure))
         }
-        failed?.continuation.finish(throwing: EngineError.kvLoadFailed(failure ?? KVLoadFailure(.protocolError, "unknown")))
         wakeUp.signal()
     }
 }

@@ -47,7 +47,7 @@ extension FastLane {
         /// a retry (the lane counted the decision).
         var handoff: Handoff {
             Handoff(
-                kind: kind, body: body, routing: routing, decided: nil, received: received, again: true,
+                kind: kind, body: body, routing: routing, decided: nil, received: received,
                 countedWithoutPrefill: reason == .noPrefillPool)
         }
     }
@@ -69,7 +69,7 @@ extension FastLane {
             else { return .handOver(nil) }  // Hummingbird answers 401
         }
         // A bad body or prompt: Hummingbird answers the 400.
-        guard let proxyBody = try? ProxyBody(Data(buffer: body), decoder: loop.decoder),
+        guard let proxyBody = try? ProxyBody(Data(buffer: body, byteTransferStrategy: .noCopy), decoder: loop.decoder),
               let source = try? proxyBody.prompt.source(kind) else { return .handOver(nil) }
         let session = head.headers.first(name: config.sessionHeader) ?? proxyBody.user
         let routing: RoutingRequest

@@ -122,9 +122,19 @@ struct FastLaneConnection {
     /// routes, over HTTP/1.1, while Hummingbird owes no answer on this connection, with at most
     /// one `Authorization` field (Hummingbird joins repeated ones with ", " and checks that:
     /// such a request is its to answer, 401 if keys are set).
+    /// More than one `Authorization` field, found without making an array of them.
+    static func repeatsAuthorization(_ headers: HTTPHeaders) -> Bool {
+        var seen = false
+        for (name, _) in headers where name.utf8.count == 13 && name.lowercased() == "authorization" {
+            if seen { return true }
+            seen = true
+        }
+        return false
+    }
+
     private func ours(_ head: HTTPRequestHead) -> RequestKind? {
         guard head.method == .POST, head.version == .http1_1, passedAnswers == 0,
-              head.headers["authorization"].count <= 1 else { return nil }
+              !Self.repeatsAuthorization(head.headers) else { return nil }
         switch head.uri {
         case "/v1/completions": return .completion
         case "/v1/chat/completions": return .chat

@@ -74,7 +74,7 @@ struct ProxyHandler: Sendable {
                 return try await route(
                     Call(
                         kind: kind, body: body, requestId: requestId, authorization: authorization, clock: clock, routing: routing,
-                        decidedBefore: handoff?.again ?? false, countedWithoutPrefill: handoff?.countedWithoutPrefill ?? false),
+                        decidedBefore: handoff?.decidedBefore ?? false, countedWithoutPrefill: handoff?.countedWithoutPrefill ?? false),
                     decided: handoff?.decided)
             }
         } catch let error as APIError {
@@ -86,8 +86,7 @@ struct ProxyHandler: Sendable {
     /// names (a request without one leaves the slot alone: a handoff there is an earlier
     /// request's that Hummingbird answered itself, released by the lane when that answer ends).
     private func takeHandoff(_ request: Request, _ kind: RequestKind) -> Handoff? {
-        guard let slot = HandoffSlot.current, let name = HTTPField.Name(HandoffSlot.header),
-              let handoff = slot.take(request.headers[name]) else { return nil }
+        guard let slot = HandoffSlot.current, let handoff = slot.take(request.headers[.batonHandoff]) else { return nil }
         guard handoff.kind == kind else {
             // The lane names the kind it read from the same head: not expected, but released.
             if let decided = handoff.decided { core.release(decided.decision) }

@@ -28,9 +28,9 @@ struct Handoff: Sendable {
     var decided: (decision: Decision, heldBlocks: Int)?
     /// When the lane took the request up: the request's timeout and its metrics count from here.
     var received: NIODeadline
-    /// The lane decided and counted it already (its relay failed before the first byte): the
-    /// slow path's decision is a retry, not counted as a decision again.
-    var again = false
+    /// The lane decided and counted it already (its relay failed before the first byte, so
+    /// `decided` is nil): the slow path's decision is a retry, not counted as a decision again.
+    var decidedBefore: Bool { decided == nil }
     /// The lane's decision was counted in `splitsWithoutPrefill` (no prefill pool): the retry
     /// must not count it again, and must count a decision of its own that the lane's was not.
     var countedWithoutPrefill = false

@@ -13,6 +13,8 @@ extension HTTPField.Name {
     static let batonRoute = Self("X-Baton-Route")!
     static let batonDecode = Self("X-Baton-Decode")!
     static let batonPrefill = Self("X-Baton-Prefill")!
+    /// The fast lane's handoff number (Handoff.swift), never a client's.
+    static let batonHandoff = Self(HandoffSlot.header)!
 }
 
 /// Where an answer ran: `X-Baton-Route` (split or local), `X-Baton-Decode` and, for a split,
